@@ -1,0 +1,7 @@
+"""kubevirt-gateway: one HTTP call returns a KubeVirt VM and what it depends on.
+
+The app factory is `gateway.app.create_app`; this package imports nothing at import
+time, so the pure core (catalog, follow) can be used without Flask.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP in, JSON out. No KubeVirt relationships here: views call `gateway.documents`."""

@@ -1,0 +1,217 @@
+"""Links: how one entity leads to others, declared as data the engine and the stores read.
+
+A link names its targets and says *how* they are found, as one of four resolvers:
+
+- `Named`: the entity names its targets (a volume's `claimName`); one get per name,
+  or one list per namespace when a whole level is resolved at once.
+- `Selected`: targets are found by a query in the entity's namespace (label
+  selector, owner uid, a predicate on the candidate); one list per namespace.
+- `Parts`: sub-entities carved out of the entity itself (a VM's volumes); no reads.
+- `Referrers`: the reverse of every `Named` link of another kind ("which VMs use
+  this PVC?"); answered by the stores' reverse index, never declared twice.
+
+Pure: no I/O, no Flask, no Kubernetes client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for, meta
+from gateway.selectors import LabelSelector
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Entity:
+    """An object (or sub-entity) in the context it was reached in."""
+
+    kind: Kind
+    obj: Object
+    namespace: str | None
+    """The object's namespace; for a sub-entity, its owner's."""
+    href: str
+    parent: Entity | None = None
+    """The entity whose link reached this one: some links depend on the path."""
+    rel: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.kind.part:
+            return str(self.obj.get("name", ""))
+        return str(meta(self.obj).get("name", ""))
+
+    @property
+    def uid(self) -> str | None:
+        uid = meta(self.obj).get("uid")
+        return str(uid) if uid else None
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.kind.name, self.namespace if self.kind.namespaced else None, self.name)
+
+    @classmethod
+    def root(cls, kind: Kind, obj: Object) -> Entity:
+        ns = meta(obj).get("namespace") if kind.namespaced else None
+        name = str(meta(obj).get("name", ""))
+        return cls(kind, obj, ns, href_for(kind, ns, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Objects of one kind in one namespace (None: all) that match every condition."""
+
+    kind: str
+    namespace: str | None
+    selector: LabelSelector = field(default_factory=LabelSelector)
+    owner_uid: str | None = None
+    where: Callable[[Object], bool] | None = None
+
+    def matches(self, obj: Object) -> bool:
+        m = meta(obj)
+        if self.namespace is not None and m.get("namespace") != self.namespace:
+            return False
+        labels = m.get("labels")
+        if self.selector and not self.selector.matches(labels if isinstance(labels, dict) else {}):
+            return False
+        if self.owner_uid is not None and not any(
+            isinstance(o, dict) and o.get("uid") == self.owner_uid for o in m.get("ownerReferences") or []
+        ):
+            return False
+        return self.where is None or self.where(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class MissingProbe:
+    """How to tell why a named target is absent: if `probe` exists and `holds`, say `reason`."""
+
+    probe: Callable[[ObjectRef], ObjectRef]
+    holds: Callable[[Object], bool]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    refs: Callable[[Entity], list[ObjectRef]]
+    missing: MissingProbe | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    query: Callable[[Entity], Query | None]
+    pick: Callable[[Entity, list[Object]], list[Object]] | None = None
+    """For a to-one link: choose among several matches (a migrating VMI has two pods)."""
+    present: Callable[[Entity], bool] | None = None
+    """Whether the link shows in `links` at all, decided from the entity alone."""
+    optional: bool = False
+    """A to-one link that may lead nowhere: no match embeds nothing, not a missing marker."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    parts: Callable[[Entity], list[Object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Referrers:
+    source: str
+    """The kind whose `Named` links point here."""
+
+
+Resolver = Named | Selected | Parts | Referrers
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    rel: str
+    targets: tuple[str, ...]
+    many: bool
+    resolver: Resolver
+    doc: str
+    """What it is resolved from, in a line: shown by GET /catalog."""
+    via: frozenset[tuple[str, str]] = frozenset()
+    """Only reachable through these (parent kind, rel) pairs; empty: always."""
+
+    def applies(self, via: tuple[str, str] | None) -> bool:
+        return not self.via or via in self.via
+
+
+class Catalog:
+    """Kinds and their links. Built once at import; read-only after `freeze()`."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, Kind] = {}
+        self._by_collection: dict[str, Kind] = {}
+        self._links: dict[str, dict[str, Link]] = {}
+        self._frozen = False
+
+    def add_kind(self, kind: Kind) -> Kind:
+        self._check_open()
+        if kind.name in self._kinds:
+            raise ValueError(f"kind {kind.name} declared twice")
+        self._kinds[kind.name] = kind
+        if not kind.part:
+            self._by_collection[kind.collection] = kind
+        self._links[kind.name] = {}
+        return kind
+
+    def add_link(self, kind: str, link: Link) -> None:
+        self._check_open()
+        links = self._links[kind]
+        if link.rel in links:
+            raise ValueError(f"link {kind}.{link.rel} declared twice")
+        unknown = [t for t in link.targets if t not in self._kinds]
+        if unknown:
+            raise ValueError(f"link {kind}.{link.rel} targets unknown kinds {unknown}")
+        links[link.rel] = link
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def _check_open(self) -> None:
+        if self._frozen:
+            raise RuntimeError("the catalogue is frozen: declare kinds and links at import time")
+
+    def kind(self, name: str) -> Kind:
+        return self._kinds[name]
+
+    def kinds(self) -> list[Kind]:
+        return list(self._kinds.values())
+
+    def by_collection(self, collection: str) -> Kind | None:
+        return self._by_collection.get(collection)
+
+    def collections(self) -> list[Kind]:
+        return sorted(self._by_collection.values(), key=lambda k: k.collection)
+
+    def links(self, kind: str, via: tuple[str, str] | None = None) -> dict[str, Link]:
+        """The links of `kind` as reached through `via` (parent kind, rel)."""
+        return {r: link for r, link in self._links[kind].items() if link.applies(via)}
+
+    def all_links(self, kind: str) -> dict[str, Link]:
+        return dict(self._links[kind])
+
+    def references(self, kind: Kind, obj: Object) -> Iterator[ObjectRef]:
+        """Every object this one names, directly or through its parts.
+
+        The stores index these to answer `Referrers` links, so declaring a `Named`
+        link is enough to get its reverse.
+        """
+        entity = Entity.root(kind, obj)
+        yield from self._references(entity)
+
+    def _references(self, entity: Entity) -> Iterator[ObjectRef]:
+        for link in self._links[entity.kind.name].values():
+            if link.via:
+                continue
+            resolver = link.resolver
+            if isinstance(resolver, Named):
+                yield from resolver.refs(entity)
+            elif isinstance(resolver, Parts):
+                part_kind = self._kinds[link.targets[0]]
+                for part in resolver.parts(entity):
+                    yield from self._references(part_entity(entity, link.rel, part_kind, part))
+
+
+def part_entity(owner: Entity, rel: str, kind: Kind, part: Object) -> Entity:
+    """A sub-entity (a volume of a VM) with its href under its owner."""
+    return Entity(kind, part, owner.namespace, f"{owner.href}/{rel}/{part.get('name', '')}", owner, rel)

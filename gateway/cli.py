@@ -1,0 +1,94 @@
+"""The `kubevirt-gateway` command (and `python -m gateway`).
+
+kubevirt-gateway serve [--demo | --manifests PATH ... | --kube] [--port 8080] ...
+kubevirt-gateway openapi            print the OpenAPI document (YAML)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from gateway import __version__
+from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
+from gateway.store.manifests import ManifestError
+
+log = logging.getLogger("gateway")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubevirt-gateway",
+        description="REST gateway for KubeVirt: one call returns a VM and what it depends on.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the gateway (the demo cluster unless --manifests or --kube)",
+        description="Serve the gateway. Every flag can also be set as KUBEVIRT_GATEWAY_<FLAG> for wsgi.py.",
+    )
+    for setting in SETTINGS:
+        _add_flag(serve, setting)
+    commands.add_parser("openapi", help="print the OpenAPI document (YAML) for this version")
+    return parser
+
+
+def _add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    flag = "--" + setting.name.replace("_", "-")
+    if setting.kind is bool:
+        default = getattr(Config(), setting.name)
+        parser.add_argument(
+            flag,
+            action=argparse.BooleanOptionalAction if default else "store_true",
+            default=None,
+            help=setting.help,
+        )
+    elif setting.kind is list:
+        parser.add_argument(flag, action="append", metavar="PATH", help=setting.help)
+    else:
+        parser.add_argument(flag, type=setting.kind, default=None, help=setting.help)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "openapi":
+        return print_openapi()
+    if args.command is None:
+        args = build_parser().parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    values: dict[str, Any] = {s.name: getattr(args, s.name) for s in SETTINGS}
+    if values["manifests"]:
+        values["manifests"] = tuple(values["manifests"])
+    try:
+        config = with_values(Config(), **values)
+        from gateway.app import create_app
+
+        app = create_app(config)
+    except (ConfigError, ManifestError) as e:
+        print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
+        return 2
+    _, reason = app.extensions["gateway"].store.readiness()
+    log.info("serving %s on http://%s:%d (%s)", config.source, config.host, config.port, reason)
+    from gateway.server import serve
+
+    serve(app, config)
+    return 0
+
+
+def print_openapi() -> int:
+    from gateway.app import create_app
+
+    app = create_app(Config(extra={"TESTING": True}))
+    sys.stdout.write(openapi_yaml(app))
+    return 0
+
+
+def openapi_yaml(app: Any) -> str:
+    import yaml
+
+    spec = app.extensions["gateway_api"].spec.to_dict()
+    return str(yaml.safe_dump(spec, sort_keys=True, allow_unicode=True))

@@ -1,0 +1,123 @@
+"""Configuration: one table of settings, read from CLI flags or KUBEVIRT_GATEWAY_* variables.
+
+Each setting is declared once in `SETTINGS`; `cli.py` turns the table into flags and
+`from_env` into environment variables of the same names, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ENV_PREFIX = "KUBEVIRT_GATEWAY_"
+
+
+class ConfigError(ValueError):
+    """A setting that is malformed or does not fit with another."""
+
+
+@dataclass(frozen=True)
+class Config:
+    demo: bool = False
+    manifests: tuple[str, ...] = ()
+    kube: bool = False
+    kubeconfig: str | None = None
+    context: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    cache: str = "watch"
+    auth: str | None = None
+    default_namespace: str = "default"
+    max_follow_depth: int = 6
+    max_follow_paths: int = 64
+    max_embedded: int = 10_000
+    optimize: bool = True
+    threads: int = 8
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Flask settings for tests (TESTING and the like)."""
+
+    @property
+    def source(self) -> str:
+        return "kube" if self.kube else "manifests" if self.manifests else "demo"
+
+    @property
+    def effective_auth(self) -> str:
+        return self.auth or ("kubernetes" if self.kube else "none")
+
+    def validated(self) -> Config:
+        if sum([self.demo, bool(self.manifests), self.kube]) > 1:
+            raise ConfigError("choose one source: --demo, --manifests PATH or --kube")
+        if self.cache not in ("watch", "none"):
+            raise ConfigError(f"--cache must be watch or none, not {self.cache!r}")
+        if self.auth not in (None, "none", "kubernetes"):
+            raise ConfigError(f"--auth must be none or kubernetes, not {self.auth!r}")
+        if self.effective_auth == "kubernetes" and not self.kube:
+            raise ConfigError("--auth kubernetes needs a live cluster (--kube) to review tokens")
+        for name in ("max_follow_depth", "max_follow_paths", "max_embedded", "threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be 0..65535, not {self.port}")
+        return self
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    help: str
+    kind: type = str
+    flag_only: bool = False
+
+
+SETTINGS = (
+    Setting("demo", "serve the demo cluster shipped in the package (the default source)", bool),
+    Setting("manifests", "serve objects from YAML/JSON files or directories (repeatable)", list),
+    Setting("kube", "serve a live cluster, found through kubeconfig as kubectl finds it", bool),
+    Setting("kubeconfig", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)"),
+    Setting("context", "kubeconfig context (default: the current context)"),
+    Setting("host", "address to bind (default 127.0.0.1)"),
+    Setting("port", "port to listen on (default 8080)", int),
+    Setting("cache", "live clusters: watch (answer from a watch cache) or none (read the API)"),
+    Setting("auth", "none, or kubernetes (TokenReview + SubjectAccessReview; default with --kube)"),
+    Setting("default_namespace", "namespace of /vms/{name} without ?namespace= (default 'default')"),
+    Setting("max_follow_depth", "deepest follow path accepted (default 6)", int),
+    Setting("max_follow_paths", "most comma-separated follow paths accepted (default 64)", int),
+    Setting("max_embedded", "most objects embedded in one response (default 10000)", int),
+    Setting("optimize", "resolve a whole level per link in one batch (default true)", bool),
+    Setting("threads", "server threads (default 8)", int),
+)
+
+
+def parse_value(setting: Setting, raw: str) -> Any:
+    if setting.kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{setting.name.upper()} must be true or false, not {raw!r}")
+    if setting.kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{setting.name.upper()} must be a number, not {raw!r}") from None
+    if setting.kind is list:
+        return tuple(p for p in raw.split(os.pathsep) if p)
+    return raw
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Config:
+    """Config from KUBEVIRT_GATEWAY_* variables (wsgi.py): MANIFESTS is PATH[:PATH...]."""
+    env = os.environ if env is None else env
+    values = {
+        s.name: parse_value(s, env[ENV_PREFIX + s.name.upper()])
+        for s in SETTINGS
+        if ENV_PREFIX + s.name.upper() in env
+    }
+    return Config(**values).validated()
+
+
+def with_values(config: Config, **values: Any) -> Config:
+    known = {f.name for f in fields(Config)}
+    return replace(config, **{k: v for k, v in values.items() if k in known and v is not None}).validated()

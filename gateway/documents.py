@@ -1,0 +1,202 @@
+"""Response documents: an object, a collection, a link's targets, each with follow applied.
+
+This is the layer the HTTP views call. It turns collection names and query values
+into catalogue lookups and store reads; it knows nothing of Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.catalog import Catalog, Entity, Kind, ObjectRef, Query, href_for, part_entity
+from gateway.catalog.kinds import meta
+from gateway.errors import NotFound
+from gateway.follow.engine import FollowEngine
+from gateway.follow.paths import parse_follow
+from gateway.follow.tree import LinkTree
+from gateway.follow.validate import Context, validate
+from gateway.pagination import paginate
+from gateway.selectors import LabelSelector
+from gateway.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ListParams:
+    selector: LabelSelector = field(default_factory=LabelSelector)
+    limit: int | None = None
+    token: str | None = None
+
+
+class Documents:
+    def __init__(self, catalog: Catalog, engine: FollowEngine) -> None:
+        self.catalog = catalog
+        self.engine = engine
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def kind(self, collection: str, namespaced: bool | None = None) -> Kind:
+        kind = self.catalog.by_collection(collection)
+        if kind is None:
+            raise NotFound(
+                f"unknown collection {collection!r}; GET / lists the collections",
+                reason="NotFound",
+            )
+        if namespaced is True and not kind.namespaced:
+            raise NotFound(f"{collection} are cluster-scoped: GET /{collection}")
+        return kind
+
+    def entity(self, store: Store, kind: Kind, namespace: str | None, name: str) -> Entity:
+        ns = namespace if kind.namespaced else None
+        obj = store.get(ObjectRef(kind.name, ns, name))
+        if obj is None:
+            where = f" in namespace {ns!r}" if ns else ""
+            raise NotFound(f'{kind.plural} "{name}" not found{where}')
+        return Entity.root(kind, obj)
+
+    def follow_tree(self, text: str | None, kinds: set[Context]) -> LinkTree:
+        tree = parse_follow(text, self.engine.limits)
+        validate(tree, kinds, self.catalog)
+        return tree
+
+    # --- documents -----------------------------------------------------------------------
+
+    def object(
+        self, store: Store, kind: Kind, namespace: str | None, name: str, follow: str | None
+    ) -> dict[str, Any]:
+        tree = self.follow_tree(follow, {Context(kind.name)})
+        entity = self.entity(store, kind, namespace, name)
+        doc = self.engine.document(entity)
+        self.engine.embed(store, [(entity, doc)], tree)
+        return doc
+
+    def collection(
+        self,
+        store: Store,
+        kind: Kind,
+        namespace: str | None,
+        params: ListParams,
+        follow: str | None,
+    ) -> dict[str, Any]:
+        tree = self.follow_tree(follow, {Context(kind.name)})
+        objects = store.select(Query(kind.name, namespace if kind.namespaced else None, params.selector))
+        positions = [(str(meta(o).get("namespace") or ""), str(meta(o).get("name", ""))) for o in objects]
+        page, token = paginate(objects, positions, params.limit, params.token)
+        roots = [(e, self.engine.document(e)) for e in (Entity.root(kind, o) for o in page)]
+        self.engine.embed(store, roots, tree)
+        envelope: dict[str, Any] = {
+            "kind": f"{kind.name}List",
+            "href": href_for(kind, namespace) if namespace or not kind.namespaced else f"/{kind.collection}",
+            "metadata": {"continue": token} if token else {},
+            "items": [doc for _, doc in roots],
+        }
+        return envelope
+
+    def related(
+        self,
+        store: Store,
+        kind: Kind,
+        namespace: str | None,
+        name: str,
+        rel: str,
+        follow: str | None,
+    ) -> dict[str, Any]:
+        """GET {object}/{rel}: a to-many link as a collection, a to-one link as its target."""
+        parent = self.entity(store, kind, namespace, name)
+        link = self.catalog.links(kind.name).get(rel)
+        if link is None:
+            valid = ", ".join(sorted(self.catalog.links(kind.name)))
+            raise NotFound(f"{kind.name} has no link {rel!r}; its links: {valid}")
+        tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in link.targets})
+        (targets,) = self.engine.resolve(store, link, [parent])
+        rendered = [self.engine.render(parent, rel, t) for t in targets]
+        self.engine.embed(store, [(e, d) for d, e in rendered if e is not None], tree)
+        if link.many:
+            target_kind = link.targets[0] if len(link.targets) == 1 else "Object"
+            return {
+                "kind": f"{target_kind}List",
+                "href": f"{parent.href}/{rel}",
+                "metadata": {},
+                "items": [d for d, _ in rendered],
+            }
+        if not rendered:
+            raise NotFound(f"{kind.name} {name!r} has no {rel!r}")
+        return rendered[0][0]
+
+    def part(
+        self,
+        store: Store,
+        kind: Kind,
+        namespace: str | None,
+        name: str,
+        rel: str,
+        part: str,
+        follow: str | None,
+    ) -> dict[str, Any]:
+        """GET {object}/{rel}/{name}: one sub-entity, such as a VM's volume."""
+        listing = self.related(store, kind, namespace, name, rel, None)
+        link = self.catalog.links(kind.name)[rel]
+        if not self.catalog.kind(link.targets[0]).part:
+            raise NotFound(f"{rel} of a {kind.name} are objects with their own href; follow their links")
+        for item in listing["items"]:
+            if item.get("name") == part:
+                parent = self.entity(store, kind, namespace, name)
+                part_kind = self.catalog.kind(link.targets[0])
+                tree = self.follow_tree(follow, {Context(part_kind.name, (kind.name, rel))})
+                entity = part_entity(
+                    parent,
+                    rel,
+                    part_kind,
+                    {k: v for k, v in item.items() if k not in ("href", "links")},
+                )
+                doc = self.engine.document(entity)
+                self.engine.embed(store, [(entity, doc)], tree)
+                return doc
+        raise NotFound(f"{kind.name} {name!r} has no {rel[:-1] if rel.endswith('s') else rel} {part!r}")
+
+    # --- discovery -----------------------------------------------------------------------
+
+    def index(self) -> dict[str, Any]:
+        return {
+            "kind": "Index",
+            "links": {
+                k.collection: {
+                    "href": f"/namespaces/{{namespace}}/{k.collection}"
+                    if k.namespaced
+                    else f"/{k.collection}",
+                    "kind": k.name,
+                    "namespaced": k.namespaced,
+                }
+                for k in self.catalog.collections()
+            }
+            | {
+                "catalog": {"href": "/catalog"},
+                "healthz": {"href": "/healthz"},
+                "readyz": {"href": "/readyz"},
+            },
+        }
+
+    def catalog_document(self) -> dict[str, Any]:
+        kinds = []
+        for k in self.catalog.kinds():
+            kinds.append(
+                {
+                    "kind": k.name,
+                    "apiVersion": k.api_version if not k.part else None,
+                    "collection": k.collection,
+                    "namespaced": k.namespaced,
+                    "subEntity": k.part,
+                    "links": [
+                        {
+                            "rel": link.rel,
+                            "targets": list(link.targets),
+                            "cardinality": "many" if link.many else "one",
+                            "resolvedFrom": link.doc,
+                            "resolver": type(link.resolver).__name__,
+                            **({"onlyVia": sorted(f"{p}.{r}" for p, r in link.via)} if link.via else {}),
+                        }
+                        for link in self.catalog.all_links(k.name).values()
+                    ],
+                }
+            )
+        return {"kind": "Catalog", "href": "/catalog", "kinds": kinds}

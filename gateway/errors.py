@@ -1,0 +1,50 @@
+"""The gateway's errors. Each becomes a Kubernetes `Status` at the HTTP boundary.
+
+    GatewayError                 code, reason, message, optional field
+    ├── BadRequest          400  malformed parameters, unknown rels, limits exceeded
+    ├── Unauthorized        401
+    ├── Forbidden           403
+    ├── NotFound            404  unknown collection or object
+    ├── ServiceUnavailable  503  the store is not ready or the API server is unreachable
+    └── GatewayTimeout      504  the API server did not answer in time
+
+Pure: raised by the core, translated once by `gateway.api.errors`.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    code = 500
+    reason = "InternalError"
+
+    def __init__(self, message: str, *, field: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if reason is not None:
+            self.reason = reason
+
+
+class BadRequest(GatewayError):
+    code, reason = 400, "BadRequest"
+
+
+class Unauthorized(GatewayError):
+    code, reason = 401, "Unauthorized"
+
+
+class Forbidden(GatewayError):
+    code, reason = 403, "Forbidden"
+
+
+class NotFound(GatewayError):
+    code, reason = 404, "NotFound"
+
+
+class ServiceUnavailable(GatewayError):
+    code, reason = 503, "ServiceUnavailable"
+
+
+class GatewayTimeout(GatewayError):
+    code, reason = 504, "Timeout"

@@ -1,0 +1,115 @@
+"""The follow engine: walks a LinkTree level by level and embeds what each link leads to.
+
+For each level it groups parents by (kind, rel) and resolves each group with the
+registered batch handler, or else with the generic follower one parent at a time.
+It knows neither Flask nor the Kubernetes client: it reads a `Store`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.catalog import Catalog, Entity, Link, href_for, part_entity
+from gateway.catalog.kinds import meta
+from gateway.follow.followers import Target, follow_one
+from gateway.follow.paths import DEFAULT_LIMITS, FollowError, FollowLimits
+from gateway.follow.registry import HandlerRegistry
+from gateway.follow.tree import LinkTree
+from gateway.represent import missing, represent, via_of
+from gateway.store import Store
+
+
+@dataclass(slots=True)
+class _Pending:
+    entity: Entity
+    doc: dict[str, Any]
+    tree: LinkTree
+
+
+class FollowEngine:
+    def __init__(
+        self,
+        catalog: Catalog,
+        handlers: HandlerRegistry | None,
+        limits: FollowLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.catalog = catalog
+        self.handlers = handlers
+        self.limits = limits
+
+    def document(self, entity: Entity) -> dict[str, Any]:
+        return represent(entity, self.catalog)
+
+    def resolve(self, store: Store, link: Link, parents: list[Entity]) -> list[list[Target]]:
+        """One link for many parents: the batch handler if registered, else one by one."""
+        handler = self.handlers.get(parents[0].kind.name, link.rel) if self.handlers else None
+        if handler is not None:
+            return handler(store, self.catalog, link, parents)
+        return [follow_one(store, self.catalog, link, p) for p in parents]
+
+    def target_entity(self, parent: Entity, rel: str, target: Target) -> Entity:
+        assert target.obj is not None
+        if target.kind.part:
+            return part_entity(parent, rel, target.kind, target.obj)
+        m = meta(target.obj)
+        ns = m.get("namespace") if target.kind.namespaced else None
+        name = str(m.get("name", ""))
+        return Entity(target.kind, target.obj, ns, href_for(target.kind, ns, name), parent, rel)
+
+    def render(self, parent: Entity, rel: str, target: Target) -> tuple[dict[str, Any], Entity | None]:
+        if target.obj is None:
+            return missing(
+                self.catalog, target.ref, target.kind.name, f"{parent.href}/{rel}", target.reason
+            ), None
+        entity = self.target_entity(parent, rel, target)
+        return represent(entity, self.catalog), entity
+
+    def embed(self, store: Store, roots: list[tuple[Entity, dict[str, Any]]], tree: LinkTree) -> int:
+        """Follow `tree` from each root, adding one key per followed rel to its document.
+
+        Returns the number of embedded objects; raises FollowError past the limit.
+        """
+        level = [_Pending(e, d, tree) for e, d in roots] if tree else []
+        embedded = 0
+        while level:
+            groups: dict[tuple[str, str], list[tuple[_Pending, LinkTree]]] = defaultdict(list)
+            for pending in level:
+                for rel, subtree in self._wanted(pending).items():
+                    groups[(pending.entity.kind.name, rel)].append((pending, subtree))
+            next_level: list[_Pending] = []
+            for (_, rel), members in groups.items():
+                first = members[0][0].entity
+                link = self.catalog.all_links(first.kind.name)[rel]
+                results = self.resolve(store, link, [p.entity for p, _ in members])
+                for (pending, subtree), targets in zip(members, results, strict=True):
+                    embedded += len(targets)
+                    if embedded > self.limits.max_embedded:
+                        raise FollowError(
+                            f"follow would embed more than {self.limits.max_embedded} objects; "
+                            "follow fewer links, page the collection with limit, "
+                            "or raise the gateway's --max-embedded",
+                            reason="RequestEntityTooLarge",
+                        )
+                    rendered = [self.render(pending.entity, rel, t) for t in targets]
+                    if link.many:
+                        pending.doc[rel] = [doc for doc, _ in rendered]
+                    elif rendered:
+                        pending.doc[rel] = rendered[0][0]
+                    if subtree:
+                        next_level.extend(_Pending(e, d, subtree) for d, e in rendered if e is not None)
+            level = next_level
+        return embedded
+
+    def _wanted(self, pending: _Pending) -> dict[str, LinkTree]:
+        """The rels to follow on this entity: `*` expanded, rels it lacks dropped."""
+        links = self.catalog.links(pending.entity.kind.name, via_of(pending.entity))
+        wanted: dict[str, LinkTree] = {}
+        star = pending.tree.get("*")
+        if star is not None:
+            wanted = dict.fromkeys(links, star)
+        for rel, subtree in pending.tree.items():
+            if rel in links:
+                wanted[rel] = wanted[rel].merge(subtree) if rel in wanted else subtree
+        return wanted

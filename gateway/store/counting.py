@@ -1,0 +1,35 @@
+"""CountingStore: one request's view of a store, counting the reads it costs."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from gateway.catalog import Object, ObjectRef, Query
+from gateway.store import Store
+
+
+class CountingStore:
+    """Wraps a store for one request; `reads` becomes the X-Gateway-Store-Reads header."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.reads = 0
+
+    def get(self, ref: ObjectRef) -> Object | None:
+        self.reads += 1
+        return self._store.get(ref)
+
+    def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
+        self.reads += 1
+        return self._store.get_many(kind, namespace, names)
+
+    def select(self, query: Query) -> list[Object]:
+        self.reads += 1
+        return self._store.select(query)
+
+    def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
+        self.reads += 1
+        return self._store.referrers(target, kind)
+
+    def readiness(self) -> tuple[bool, str]:
+        return self._store.readiness()

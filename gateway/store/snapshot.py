@@ -1,0 +1,66 @@
+"""SnapshotStore: a fixed set of objects in memory (the demo cluster, `--manifests`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from importlib import resources
+from pathlib import Path
+
+from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
+from gateway.store.indexes import ObjectIndex
+from gateway.store.manifests import Manifests, load_paths, load_text
+from gateway.store.normalize import normalize
+
+
+class SnapshotStore:
+    def __init__(self, catalog: Catalog, objects: Sequence[tuple[Kind, Object]], source: str) -> None:
+        self._index = ObjectIndex(catalog)
+        for kind, obj in objects:
+            self._index.put(kind.name, normalize(obj))
+        self.source = source
+
+    @classmethod
+    def from_paths(
+        cls, catalog: Catalog, paths: Sequence[str | Path], default_namespace: str
+    ) -> SnapshotStore:
+        loaded = load_paths(paths, catalog, default_namespace)
+        return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)")
+
+    @classmethod
+    def demo(cls, catalog: Catalog) -> SnapshotStore:
+        return cls(catalog, demo_objects(catalog), "demo cluster")
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def get(self, ref: ObjectRef) -> Object | None:
+        return self._index.get(ref)
+
+    def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
+        return self._index.get_many(kind, namespace, names)
+
+    def select(self, query: Query) -> list[Object]:
+        return self._index.select(query)
+
+    def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
+        return self._index.referrers(target, kind)
+
+    def readiness(self) -> tuple[bool, str]:
+        return True, f"{self.source}: {len(self._index)} objects loaded"
+
+
+def demo_objects(catalog: Catalog) -> list[tuple[Kind, Object]]:
+    """The demo cluster shipped in `gateway/demo/*.yaml`."""
+    result = Manifests()
+    seen: dict[tuple[str, str | None, str], str] = {}
+    for entry in sorted(resources.files("gateway.demo").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            load_text(
+                entry.read_text(encoding="utf-8"),
+                f"demo/{entry.name}",
+                catalog,
+                "demo",
+                result,
+                seen,
+            )
+    return result.objects

@@ -1,0 +1,84 @@
+"""Entities, links and envelopes as served (DESIGN section 3)."""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+
+class LinkSchema(Schema):
+    href = fields.String(required=True)
+    kind = fields.String()
+    name = fields.String()
+
+
+class EntitySchema(Schema):
+    """A Kubernetes object (managedFields removed) or a sub-entity, plus href and links.
+
+    Followed links appear as extra top-level keys named after their rel: an entity,
+    a missing marker, or a list of them.
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    apiVersion = fields.String()
+    kind = fields.String(required=True)
+    metadata = fields.Dict()
+    href = fields.String(required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.Nested(LinkSchema), required=True)
+    dataKeys = fields.List(
+        fields.String(), metadata={"description": "Secrets only: key names; never the data"}
+    )
+
+
+class MissingSchema(Schema):
+    href = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    missing = fields.Boolean(required=True)
+    reason = fields.String(required=True, metadata={"enum": ["NotFound", "Forbidden", "GarbageCollected"]})
+
+
+class ListMetaSchema(Schema):
+    continue_ = fields.String(data_key="continue")
+
+
+class ListSchema(Schema):
+    kind = fields.String(required=True)
+    href = fields.String(required=True)
+    metadata = fields.Nested(ListMetaSchema)
+    items = fields.List(fields.Nested(EntitySchema), required=True)
+
+
+class CatalogLinkSchema(Schema):
+    rel = fields.String(required=True)
+    targets = fields.List(fields.String(), required=True)
+    cardinality = fields.String(required=True, metadata={"enum": ["one", "many"]})
+    resolvedFrom = fields.String(required=True)
+    resolver = fields.String(required=True)
+    onlyVia = fields.List(fields.String())
+
+
+class CatalogKindSchema(Schema):
+    kind = fields.String(required=True)
+    apiVersion = fields.String(allow_none=True)
+    collection = fields.String(required=True)
+    namespaced = fields.Boolean(required=True)
+    subEntity = fields.Boolean(required=True)
+    links = fields.List(fields.Nested(CatalogLinkSchema), required=True)
+
+
+class CatalogSchema(Schema):
+    kind = fields.String(required=True)
+    href = fields.String(required=True)
+    kinds = fields.List(fields.Nested(CatalogKindSchema), required=True)
+
+
+class IndexSchema(Schema):
+    kind = fields.String(required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    reason = fields.String()

@@ -1,0 +1,51 @@
+"""Query arguments."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+FOLLOW_HELP = (
+    "Links to embed: comma-separated dotted paths of rels, e.g. volumes.pvc,instancetype.revision; "
+    "'*' is every link of an entity. GET /catalog lists the rels of each kind."
+)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt parameter is a 400, not silently ignored
+
+
+class FollowArgs(_Strict):
+    follow = fields.String(load_default=None, metadata={"description": FOLLOW_HELP})
+
+
+class ObjectArgs(FollowArgs):
+    namespace = fields.String(
+        load_default=None,
+        metadata={
+            "description": "Namespace of a namespaced object (default: the gateway's --default-namespace)"
+        },
+    )
+
+
+class ListArgs(FollowArgs):
+    labelSelector = fields.String(
+        load_default=None,
+        metadata={"description": "Kubernetes label selector, e.g. app=web,tier!=db"},
+    )
+    limit = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=10_000),
+        metadata={"description": "Page size; metadata.continue names the next page"},
+    )
+    continue_ = fields.String(
+        data_key="continue",
+        load_default=None,
+        metadata={"description": "metadata.continue of the previous page"},
+    )
+
+
+class AllNamespacesListArgs(ListArgs):
+    namespace = fields.String(
+        load_default=None, metadata={"description": "Only this namespace (default: all namespaces)"}
+    )
