@@ -40,7 +40,7 @@ def _list_params(args: dict[str, Any]) -> ListParams:
     try:
         parsed = parse_selector(selector) if selector else None
     except SelectorError as e:
-        raise BadRequest(str(e), field="labelSelector") from e
+        raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
     return ListParams(parsed or LabelSelector(), args.get("limit"), args.get("continue_"))
 
 

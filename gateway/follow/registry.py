@@ -33,5 +33,5 @@ class HandlerRegistry:
     def get(self, kind: str, rel: str) -> BatchHandler | None:
         return self._handlers.get((kind, rel))
 
-    def keys(self) -> list[tuple[str, str]]:
+    def registered(self) -> list[tuple[str, str]]:
         return sorted(self._handlers)

@@ -27,6 +27,13 @@ class SnapshotStore:
         return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)")
 
     @classmethod
+    def from_objects(cls, catalog: Catalog, objects: Sequence[Object], source: str) -> SnapshotStore:
+        """Objects already decoded (a synthetic cluster): kinds the catalogue lacks are skipped."""
+        known = {k.name for k in catalog.kinds() if not k.part}
+        kinds = [(catalog.kind(o["kind"]), o) for o in objects if o.get("kind") in known]
+        return cls(catalog, kinds, source)
+
+    @classmethod
     def demo(cls, catalog: Catalog) -> SnapshotStore:
         return cls(catalog, demo_objects(catalog), "demo cluster")
 

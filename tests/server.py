@@ -1,0 +1,47 @@
+"""Serve an app on a loopback port in a thread, and talk to it over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from gateway.api.responses import READS_HEADER
+
+
+class Gateway:
+    """A running gateway: `get` sends a real HTTP request to it."""
+
+    def __init__(self, base_url: str, app: Flask) -> None:
+        self.url = base_url
+        self.app = app
+        self.session = requests.Session()
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.session.get(self.url + path, params=params or None, timeout=30)
+
+    def json(self, path: str, **params: Any) -> Any:
+        response = self.get(path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    @staticmethod
+    def reads(response: requests.Response) -> int:
+        return int(response.headers[READS_HEADER])
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[Gateway]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Gateway(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -1,0 +1,157 @@
+"""--manifests: every shape kubectl accepts, and errors that name the file, line and object."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.catalog import CATALOG, ObjectRef
+from gateway.store.manifests import ManifestError, load_paths
+from gateway.store.snapshot import SnapshotStore
+
+VM = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "a", "namespace": "ns"}}
+PVC = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "a", "namespace": "ns"}}
+DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "ns"}}
+
+
+def names(path: Path | list[Path]) -> set[tuple[str, str | None, str]]:
+    paths = path if isinstance(path, list) else [path]
+    loaded = load_paths(paths, CATALOG, "default")
+    return {(k.name, o["metadata"].get("namespace"), o["metadata"]["name"]) for k, o in loaded.objects}
+
+
+def test_multi_document_yaml_and_list(tmp_path: Path) -> None:
+    f = tmp_path / "all.yaml"
+    f.write_text(
+        yaml.safe_dump(VM)
+        + "---\n"
+        + yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [PVC, DEPLOY]})
+        + "---\n"
+    )
+    loaded = load_paths([f], CATALOG, "default")
+    assert names(f) == {("VirtualMachine", "ns", "a"), ("PersistentVolumeClaim", "ns", "a")}
+    assert loaded.skipped == {"Deployment": 1}
+
+
+def test_json_and_typed_lists(tmp_path: Path) -> None:
+    f = tmp_path / "dump.json"
+    f.write_text(json.dumps({"apiVersion": "v1", "kind": "PersistentVolumeClaimList", "items": [PVC]}))
+    assert names(f) == {("PersistentVolumeClaim", "ns", "a")}
+
+
+def test_directories_are_searched_recursively(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "vm.yml").write_text(yaml.safe_dump(VM))
+    (tmp_path / "a" / "b" / "pvc.json").write_text(json.dumps(PVC))
+    (tmp_path / "a" / "b" / "notes.txt").write_text("not a manifest: {")
+    assert names(tmp_path) == {("VirtualMachine", "ns", "a"), ("PersistentVolumeClaim", "ns", "a")}
+
+
+def test_several_paths(tmp_path: Path) -> None:
+    (tmp_path / "vm.yaml").write_text(yaml.safe_dump(VM))
+    (tmp_path / "pvc.yaml").write_text(yaml.safe_dump(PVC))
+    assert len(names([tmp_path / "vm.yaml", tmp_path / "pvc.yaml"])) == 2
+
+
+def test_namespace_defaults_like_kubectl_and_cluster_kinds_drop_it(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text(
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: a}\n---\n"
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1, namespace: oops}\n"
+    )
+    assert names(f) == {("VirtualMachine", "default", "a"), ("Node", None, "n1")}
+
+
+def test_timestamps_stay_strings(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text(
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1, creationTimestamp: 2026-10-01T09:12:44Z}\n"
+    )
+    store = SnapshotStore.from_paths(CATALOG, [f], "default")
+    node = store.get(ObjectRef("Node", None, "n1"))
+    assert node is not None and node["metadata"]["creationTimestamp"] == "2026-10-01T09:12:44Z"
+
+
+def test_same_kind_name_in_another_api_group_is_not_ours(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text("apiVersion: example.com/v1\nkind: DataVolume\nmetadata: {name: a, namespace: ns}\n")
+    assert load_paths([f], CATALOG, "default").skipped == {"DataVolume": 1}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   bad: indent\n", "x.yaml:5: invalid YAML"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: [a\n", "x.yaml:4: invalid YAML"),
+        ("- just\n- a list\n", "x.yaml: document 1: expected an object, found list"),
+        ("kind: Pod\nmetadata: {name: a}\n", "x.yaml: document 1: Pod: apiVersion is missing"),
+        ("apiVersion: v1\nmetadata: {name: a}\n", "x.yaml: document 1: kind is missing"),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {namespace: x}\n",
+            "x.yaml: document 1: Pod: metadata.name is missing",
+        ),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: [x]}\n",
+            "x.yaml: document 1: Pod a: metadata.labels must be a map",
+        ),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: n}\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: n}\n",
+            "x.yaml: document 2 (Pod n/a): defined twice; first in",
+        ),
+        ("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "x.yaml: document 1: List.items must be a list"),
+    ],
+)
+def test_bad_input_names_the_file_the_line_and_the_object(tmp_path: Path, content: str, message: str) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text(content)
+    with pytest.raises(ManifestError) as error:
+        load_paths([f], CATALOG, "default")
+    assert message in str(error.value)
+    assert str(f) in str(error.value)
+
+
+def test_bad_json_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "x.json"
+    f.write_text('{\n  "kind": "Pod",\n  oops\n}')
+    with pytest.raises(ManifestError, match=r"x\.json:3: invalid JSON"):
+        load_paths([f], CATALOG, "default")
+
+
+def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="no such file or directory"):
+        load_paths([tmp_path / "nope"], CATALOG, "default")
+    with pytest.raises(ManifestError, match=r"no \*\.yaml, \*\.yml, \*\.json files here"):
+        load_paths([tmp_path], CATALOG, "default")
+
+
+def test_unreadable_bytes_are_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ManifestError, match="cannot read"):
+        load_paths([f], CATALOG, "default")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_text_either_loads_or_raises_a_manifest_error(tmp_path: Path, text: str) -> None:
+    f = tmp_path / "fuzz.yaml"
+    f.write_text(text, encoding="utf-8")
+    try:
+        loaded = load_paths([f], CATALOG, "default")
+    except ManifestError as e:
+        assert str(f) in str(e)
+    else:
+        SnapshotStore(CATALOG, loaded.objects, "fuzz")  # whatever loads can be indexed
+
+
+def test_the_demo_cluster_loads_and_is_consistent() -> None:
+    store = SnapshotStore.demo(CATALOG)
+    assert store.readiness()[0]
+    assert len(store) > 50
+    assert store.get(ObjectRef("VirtualMachine", "demo", "fedora")) is not None

@@ -1,0 +1,153 @@
+"""The command line and the WSGI entry point, run as a user runs them: as processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from gateway.config import ConfigError, from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        yield from _until_ready(process, f"http://127.0.0.1:{port}")
+
+
+def _until_ready(process: subprocess.Popen[str], url: str) -> Iterator[str]:
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read() if process.stdout else ""
+                pytest.fail(f"the gateway did not become ready: {output}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def test_serve_demo_answers_the_cards_example() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port)]
+    with running(command, port) as url:
+        response = requests.get(
+            url + "/vms/fedora",
+            params={"namespace": "demo", "follow": "volumes.pvc,instancetype.revision"},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        doc = response.json()
+        assert doc["volumes"][0]["pvc"]["metadata"]["name"] == "fedora-root"
+        assert doc["instancetype"]["revision"]["kind"] == "ControllerRevision"
+        assert requests.get(url + "/healthz", timeout=5).json() == {"status": "ok"}
+
+
+def test_wsgi_app_under_gunicorn_reads_its_config_from_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "vm.yaml").write_text(
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: solo}\n"
+    )
+    port = free_port()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    env = {"KUBEVIRT_GATEWAY_MANIFESTS": str(tmp_path), "KUBEVIRT_GATEWAY_DEFAULT_NAMESPACE": "lab"}
+    with running(command, port, env) as url:
+        doc = requests.get(url + "/vms/solo", timeout=10).json()
+        assert doc["metadata"]["namespace"] == "lab"
+        assert doc["href"] == "/namespaces/lab/vms/solo"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_bad_manifests_stop_the_gateway_before_it_serves(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: [oops\n")
+    result = run_cli("serve", "--manifests", str(tmp_path), "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "kubevirt-gateway: error:" in result.stderr
+    assert "broken.yaml:5: invalid YAML" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--demo", "--kube"], "choose one source"),
+        (["--cache", "sometimes"], "--cache must be watch or none"),
+        (["--auth", "kubernetes"], "--auth kubernetes needs a live cluster"),
+        (["--max-embedded", "0"], "--max-embedded must be at least 1"),
+    ],
+)
+def test_bad_flags_are_explained(args: list[str], message: str) -> None:
+    result = run_cli("serve", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_flag() -> None:
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0
+    for flag in (
+        "--demo",
+        "--manifests",
+        "--kube",
+        "--kubeconfig",
+        "--context",
+        "--host",
+        "--port",
+        "--cache",
+        "--auth",
+        "--default-namespace",
+        "--max-follow-depth",
+        "--max-embedded",
+        "--no-optimize",
+    ):
+        assert flag in result.stdout
+
+
+def test_environment_variables_mirror_the_flags() -> None:
+    config = from_env(
+        {
+            "KUBEVIRT_GATEWAY_MANIFESTS": f"a{os.pathsep}b",
+            "KUBEVIRT_GATEWAY_PORT": "9000",
+            "KUBEVIRT_GATEWAY_OPTIMIZE": "false",
+        }
+    )
+    assert (config.manifests, config.port, config.optimize) == (("a", "b"), 9000, False)
+    with pytest.raises(ConfigError, match="KUBEVIRT_GATEWAY_PORT must be a number"):
+        from_env({"KUBEVIRT_GATEWAY_PORT": "eighty"})
