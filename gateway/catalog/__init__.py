@@ -10,6 +10,7 @@ from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for
 from gateway.catalog.links import (
     Catalog,
     Entity,
+    Join,
     Link,
     MissingProbe,
     Named,
@@ -37,6 +38,7 @@ __all__ = [
     "CATALOG",
     "Catalog",
     "Entity",
+    "Join",
     "Kind",
     "Link",
     "MissingProbe",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.catalog import refs
 from gateway.catalog.kinds import Kind, ObjectRef, namespace_of
-from gateway.catalog.links import Catalog, Entity, Link, Named, Query, Referrers, Selected
+from gateway.catalog.links import Catalog, Entity, Join, Link, Named, Query, Referrers, Selected
 from gateway.selectors import LabelSelector
 
 KINDS = (
@@ -67,6 +67,30 @@ def _service_vms(e: Entity) -> Query | None:
     )
 
 
+def _items(labels: object) -> list[tuple[object, object]]:
+    return list(labels.items()) if isinstance(labels, dict) else []
+
+
+# joins for batches: a match needs one shared key, the query then checks the rest
+SELECTOR_TO_LABELS = Join(
+    parent=lambda svc: _items(_dig(svc.obj, "spec", "selector")),
+    candidate=lambda pod: _items(_dig(pod, "metadata", "labels")),
+)
+SELECTOR_TO_TEMPLATE = Join(
+    parent=lambda svc: _items(_dig(svc.obj, "spec", "selector")),
+    candidate=lambda vm: _items(_dig(vm, "spec", "template", "metadata", "labels")),
+)
+PUBLISHED_PVC = Join(
+    parent=lambda pvc: [(pvc.namespace, pvc.name)],
+    candidate=lambda ds: [
+        (
+            refs.text(_dig(ds, "spec", "source", "pvc", "namespace")) or namespace_of(ds),
+            _dig(ds, "spec", "source", "pvc", "name"),
+        )
+    ],
+)
+
+
 def add_links(c: Catalog) -> None:
     pvc, pod = "PersistentVolumeClaim", "Pod"
     c.add_link(
@@ -105,7 +129,9 @@ def add_links(c: Catalog) -> None:
             "datasource",
             ("DataSource",),
             False,
-            Selected(_publishing_data_source, pick=lambda e, found: found[:1], optional=True),
+            Selected(
+                _publishing_data_source, pick=lambda e, found: found[:1], optional=True, join=PUBLISHED_PVC
+            ),
             "the DataSource whose spec.source.pvc is this PVC (a golden image)",
         ),
     )
@@ -200,7 +226,13 @@ def add_links(c: Catalog) -> None:
 
     c.add_link(
         "Service",
-        Link("pods", (pod,), True, Selected(_service_pods), "Pods matching spec.selector"),
+        Link(
+            "pods",
+            (pod,),
+            True,
+            Selected(_service_pods, join=SELECTOR_TO_LABELS),
+            "Pods matching spec.selector",
+        ),
     )
     c.add_link(
         "Service",
@@ -208,7 +240,7 @@ def add_links(c: Catalog) -> None:
             "vms",
             ("VirtualMachine",),
             True,
-            Selected(_service_vms),
+            Selected(_service_vms, join=SELECTOR_TO_TEMPLATE),
             "VirtualMachines whose spec.template labels match spec.selector",
         ),
     )

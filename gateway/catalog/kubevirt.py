@@ -10,6 +10,7 @@ from gateway.catalog.kinds import Kind, Object, ObjectRef
 from gateway.catalog.links import (
     Catalog,
     Entity,
+    Join,
     Link,
     MissingProbe,
     Named,
@@ -178,6 +179,32 @@ def _by_source(kind: str) -> Callable[[Entity], Query]:
     return query
 
 
+def _by_name(candidate: Callable[[Object], Any]) -> Join:
+    """Batch join: a candidate whose `candidate(obj)` is the parent's name."""
+    return Join(parent=lambda e: [e.name], candidate=lambda o: [candidate(o)])
+
+
+def _label_items(labels: Any) -> list[tuple[Any, Any]]:
+    return list(labels.items()) if isinstance(labels, dict) else []
+
+
+# a Service selects a VM only if every selector label is on the VM: sharing one is necessary
+SERVICE_JOIN = Join(
+    parent=lambda vm: _label_items(_dig(vm.obj, "spec", "template", "metadata", "labels")),
+    candidate=lambda svc: _label_items(_dig(svc, "spec", "selector")),
+)
+
+LAUNCHER_JOIN = Join(
+    parent=lambda vmi: [("uid", vmi.uid), ("domain", vmi.name)],
+    candidate=lambda pod: (
+        [("uid", o.get("uid")) for o in refs.maps(_dig(pod, "metadata", "ownerReferences"))]
+        + [("domain", _dig(pod, "metadata", "annotations", "kubevirt.io/domain"))]
+    ),
+)
+SOURCE_NAME_JOIN = _by_name(lambda o: _dig(o, "spec", "source", "name"))
+MIGRATION_JOIN = _by_name(lambda m: _dig(m, "spec", "vmiName"))
+
+
 def _migrations(e: Entity) -> Query:
     return Query(
         "VirtualMachineInstanceMigration",
@@ -311,6 +338,7 @@ def add_links(c: Catalog) -> None:
                 ),
                 pick=lambda e, found: sorted(found, key=refs.name_key)[:1],
                 present=_needs_backend_storage,
+                join=_by_name(lambda o: _dig(o, "metadata", "labels", "persistent-state-for")),
             ),
             "the PVC labelled persistent-state-for=<vm> (persistent TPM or EFI)",
         ),
@@ -326,7 +354,8 @@ def add_links(c: Catalog) -> None:
                     "IPAMClaim",
                     e.namespace,
                     LabelSelector.from_labels({"vm.kubevirt.io/name": e.name}),
-                )
+                ),
+                join=_by_name(lambda o: _dig(o, "metadata", "labels", "vm.kubevirt.io/name")),
             ),
             "IPAMClaims labelled vm.kubevirt.io/name=<vm>",
         ),
@@ -337,7 +366,7 @@ def add_links(c: Catalog) -> None:
             "snapshots",
             ("VirtualMachineSnapshot",),
             True,
-            Selected(_by_source("VirtualMachineSnapshot")),
+            Selected(_by_source("VirtualMachineSnapshot"), join=SOURCE_NAME_JOIN),
             "VirtualMachineSnapshots whose spec.source is this VM",
         ),
     )
@@ -347,7 +376,7 @@ def add_links(c: Catalog) -> None:
             "exports",
             ("VirtualMachineExport",),
             True,
-            Selected(_by_source("VirtualMachineExport")),
+            Selected(_by_source("VirtualMachineExport"), join=SOURCE_NAME_JOIN),
             "VirtualMachineExports whose spec.source is this VM",
         ),
     )
@@ -357,7 +386,7 @@ def add_links(c: Catalog) -> None:
             "migrations",
             ("VirtualMachineInstanceMigration",),
             True,
-            Selected(_migrations),
+            Selected(_migrations, join=MIGRATION_JOIN),
             "VirtualMachineInstanceMigrations whose spec.vmiName is this VM's",
         ),
     )
@@ -367,7 +396,7 @@ def add_links(c: Catalog) -> None:
             "services",
             ("Service",),
             True,
-            Selected(_services),
+            Selected(_services, join=SERVICE_JOIN),
             "Services whose spec.selector matches spec.template.metadata.labels",
         ),
     )
@@ -395,7 +424,7 @@ def add_links(c: Catalog) -> None:
             "pod",
             ("Pod",),
             False,
-            Selected(_launcher_pod, pick=_current_pod),
+            Selected(_launcher_pod, pick=_current_pod, join=LAUNCHER_JOIN),
             "the virt-launcher Pod owned by this VMI (kubevirt.io/domain annotation as fallback)",
         ),
     )
@@ -425,7 +454,7 @@ def add_links(c: Catalog) -> None:
             "migrations",
             ("VirtualMachineInstanceMigration",),
             True,
-            Selected(_migrations),
+            Selected(_migrations, join=MIGRATION_JOIN),
             "VirtualMachineInstanceMigrations whose spec.vmiName is this VMI",
         ),
     )

@@ -15,7 +15,7 @@ Pure: no I/O, no Flask, no Kubernetes client.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for, meta
@@ -104,6 +104,16 @@ class Selected:
     """Whether the link shows in `links` at all, decided from the entity alone."""
     optional: bool = False
     """A to-one link that may lead nowhere: no match embeds nothing, not a missing marker."""
+    join: Join | None = None
+    """Keys that let a batch match many parents against one list by hash, not pairwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A parent and a candidate can match only if their key sets meet (`query` still decides)."""
+
+    parent: Callable[[Entity], Iterable[Hashable]]
+    candidate: Callable[[Object], Iterable[Hashable]]
 
 
 @dataclass(frozen=True, slots=True)

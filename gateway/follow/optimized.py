@@ -8,6 +8,7 @@ became the bottleneck of `/vms?follow=...`; these resolve N parents with one lis
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 
 from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Selected
 from gateway.follow.followers import Target, selected_targets
@@ -62,17 +63,37 @@ def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Ent
         if q is not None:
             groups[(q.kind, q.namespace)].append(q)
     candidates: dict[tuple[str, str | None], list[Object]] = {}
-    for (kind, namespace), group in groups.items():
+    for (kind, namespace), members in groups.items():
         # one list per namespace, narrowed by a label selector every query shares
-        shared = group[0].selector if all(q.selector == group[0].selector for q in group) else None
+        first = members[0].selector
+        shared = first if all(q.selector == first for q in members) else None
         candidates[(kind, namespace)] = store.select(
             Query(kind, namespace, shared) if shared else Query(kind, namespace)
         )
+    joined = {where: _by_key(resolver, objs) for where, objs in candidates.items()} if resolver.join else {}
     results = []
     for parent, q in zip(parents, queries, strict=True):
-        found = [o for o in candidates[(q.kind, q.namespace)] if q.matches(o)] if q is not None else []
+        found: list[Object] = []
+        if q is not None:
+            where = (q.kind, q.namespace)
+            if resolver.join is not None:
+                keyed, order = joined[where]
+                pool = {id(o): o for k in resolver.join.parent(parent) for o in keyed.get(k, ())}
+                found = sorted((o for o in pool.values() if q.matches(o)), key=lambda o: order[id(o)])
+            else:
+                found = [o for o in candidates[where] if q.matches(o)]
         results.append(selected_targets(catalog, link, resolver, parent, found))
     return results
+
+
+def _by_key(resolver: Selected, objects: list[Object]) -> tuple[dict[Hashable, list[Object]], dict[int, int]]:
+    """Candidates by join key, and each candidate's position (to keep the store's order)."""
+    assert resolver.join is not None
+    index: dict[Hashable, list[Object]] = defaultdict(list)
+    for obj in objects:
+        for key in resolver.join.candidate(obj):
+            index[key].append(obj)
+    return index, {id(o): i for i, o in enumerate(objects)}
 
 
 def register_batches(registry: HandlerRegistry, catalog: Catalog) -> None:
