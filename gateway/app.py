@@ -22,9 +22,7 @@ VERSION = "0.1.0"
 
 def build_store(config: Config, catalog: Catalog) -> Store:
     if config.kube:
-        raise ConfigError(
-            "--kube: live clusters are not supported by this build yet; use --demo or --manifests"
-        )
+        raise ConfigError("--kube: live clusters are not supported by this build yet; use --demo or --manifests")
     if config.manifests:
         return SnapshotStore.from_paths(catalog, config.manifests, config.default_namespace)
     return SnapshotStore.demo(catalog)
@@ -55,9 +53,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         store=store if store is not None else build_store(config, CATALOG),
         documents=build_documents(config),
     )
-    api = GatewayApi(
-        app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}}
-    )
+    api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
     app.extensions["gateway_api"] = api
     for blueprint in (health.blp, discovery.blp, objects.blp):
         api.register_blueprint(blueprint)

@@ -111,9 +111,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
     """Config from KUBEVIRT_GATEWAY_* variables (wsgi.py): MANIFESTS is PATH[:PATH...]."""
     env = os.environ if env is None else env
     values = {
-        s.name: parse_value(s, env[ENV_PREFIX + s.name.upper()])
-        for s in SETTINGS
-        if ENV_PREFIX + s.name.upper() in env
+        s.name: parse_value(s, env[ENV_PREFIX + s.name.upper()]) for s in SETTINGS if ENV_PREFIX + s.name.upper() in env
     }
     return Config(**values).validated()
 

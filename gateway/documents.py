@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.catalog import Catalog, Entity, Kind, ObjectRef, Query, href_for, part_entity
+from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, href_for
 from gateway.catalog.kinds import meta
 from gateway.errors import NotFound
 from gateway.follow.engine import FollowEngine
@@ -61,9 +61,7 @@ class Documents:
 
     # --- documents -----------------------------------------------------------------------
 
-    def object(
-        self, store: Store, kind: Kind, namespace: str | None, name: str, follow: str | None
-    ) -> dict[str, Any]:
+    def object(self, store: Store, kind: Kind, namespace: str | None, name: str, follow: str | None) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
         entity = self.entity(store, kind, namespace, name)
         doc = self.engine.document(entity)
@@ -102,12 +100,9 @@ class Documents:
         follow: str | None,
     ) -> dict[str, Any]:
         """GET {object}/{rel}: a to-many link as a collection, a to-one link as its target."""
-        parent = self.entity(store, kind, namespace, name)
-        link = self.catalog.links(kind.name).get(rel)
-        if link is None:
-            valid = ", ".join(sorted(self.catalog.links(kind.name)))
-            raise NotFound(f"{kind.name} has no link {rel!r}; its links: {valid}")
+        link = self._link(kind, rel)
         tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in link.targets})
+        parent = self.entity(store, kind, namespace, name)
         (targets,) = self.engine.resolve(store, link, [parent])
         rendered = [self.engine.render(parent, rel, t) for t in targets]
         self.engine.embed(store, [(e, d) for d, e in rendered if e is not None], tree)
@@ -134,25 +129,27 @@ class Documents:
         follow: str | None,
     ) -> dict[str, Any]:
         """GET {object}/{rel}/{name}: one sub-entity, such as a VM's volume."""
-        listing = self.related(store, kind, namespace, name, rel, None)
-        link = self.catalog.links(kind.name)[rel]
-        if not self.catalog.kind(link.targets[0]).part:
+        link = self._link(kind, rel)
+        part_kind = self.catalog.kind(link.targets[0])
+        if not part_kind.part:
             raise NotFound(f"{rel} of a {kind.name} are objects with their own href; follow their links")
-        for item in listing["items"]:
-            if item.get("name") == part:
-                parent = self.entity(store, kind, namespace, name)
-                part_kind = self.catalog.kind(link.targets[0])
-                tree = self.follow_tree(follow, {Context(part_kind.name, (kind.name, rel))})
-                entity = part_entity(
-                    parent,
-                    rel,
-                    part_kind,
-                    {k: v for k, v in item.items() if k not in ("href", "links")},
-                )
+        tree = self.follow_tree(follow, {Context(part_kind.name, (kind.name, rel))})
+        parent = self.entity(store, kind, namespace, name)
+        (targets,) = self.engine.resolve(store, link, [parent])
+        for target in targets:
+            if target.obj is not None and target.obj.get("name") == part:
+                entity = self.engine.target_entity(parent, rel, target)
                 doc = self.engine.document(entity)
                 self.engine.embed(store, [(entity, doc)], tree)
                 return doc
-        raise NotFound(f"{kind.name} {name!r} has no {rel[:-1] if rel.endswith('s') else rel} {part!r}")
+        raise NotFound(f"{kind.name} {name!r} has no {rel.removesuffix('s')} {part!r}")
+
+    def _link(self, kind: Kind, rel: str) -> Link:
+        link = self.catalog.links(kind.name).get(rel)
+        if link is None:
+            valid = ", ".join(sorted(self.catalog.links(kind.name)))
+            raise NotFound(f"{kind.name} has no link {rel!r}; its links: {valid}")
+        return link
 
     # --- discovery -----------------------------------------------------------------------
 
@@ -161,9 +158,7 @@ class Documents:
             "kind": "Index",
             "links": {
                 k.collection: {
-                    "href": f"/namespaces/{{namespace}}/{k.collection}"
-                    if k.namespaced
-                    else f"/{k.collection}",
+                    "href": f"/namespaces/{{namespace}}/{k.collection}" if k.namespaced else f"/{k.collection}",
                     "kind": k.name,
                     "namespaced": k.namespaced,
                 }

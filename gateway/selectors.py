@@ -54,9 +54,7 @@ class LabelSelector:
     def equalities(self) -> dict[str, str]:
         """The `key=value` requirements: what a label index can answer directly."""
         return {
-            r.key: next(iter(r.values))
-            for r in self.requirements
-            if r.operator in ("=", "in") and len(r.values) == 1
+            r.key: next(iter(r.values)) for r in self.requirements if r.operator in ("=", "in") and len(r.values) == 1
         }
 
     def __bool__(self) -> bool:

@@ -26,9 +26,7 @@ class EntitySchema(Schema):
     metadata = fields.Dict()
     href = fields.String(required=True)
     links = fields.Dict(keys=fields.String(), values=fields.Nested(LinkSchema), required=True)
-    dataKeys = fields.List(
-        fields.String(), metadata={"description": "Secrets only: key names; never the data"}
-    )
+    dataKeys = fields.List(fields.String(), metadata={"description": "Secrets only: key names; never the data"})
 
 
 class MissingSchema(Schema):

@@ -22,9 +22,7 @@ class FollowArgs(_Strict):
 class ObjectArgs(FollowArgs):
     namespace = fields.String(
         load_default=None,
-        metadata={
-            "description": "Namespace of a namespaced object (default: the gateway's --default-namespace)"
-        },
+        metadata={"description": "Namespace of a namespaced object (default: the gateway's --default-namespace)"},
     )
 
 

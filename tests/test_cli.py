@@ -75,9 +75,7 @@ def test_serve_demo_answers_the_cards_example() -> None:
 
 
 def test_wsgi_app_under_gunicorn_reads_its_config_from_the_environment(tmp_path: Path) -> None:
-    (tmp_path / "vm.yaml").write_text(
-        "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: solo}\n"
-    )
+    (tmp_path / "vm.yaml").write_text("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: solo}\n")
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     command = [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"]

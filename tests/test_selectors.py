@@ -35,9 +35,7 @@ def test_kubectl_selector_syntax(text: str, matches: bool) -> None:
     assert parse_selector(text).matches(LABELS) is matches
 
 
-@pytest.mark.parametrize(
-    "text", ["app=web,", "=web", "app in web", "app in ()", "a=b=c", "app=(x)", "in=x", "a b"]
-)
+@pytest.mark.parametrize("text", ["app=web,", "=web", "app in web", "app in ()", "a=b=c", "app=(x)", "in=x", "a b"])
 def test_invalid_selectors_raise(text: str) -> None:
     with pytest.raises(SelectorError):
         parse_selector(text)

@@ -31,9 +31,7 @@ _REASONS = {
 }
 
 
-def status(
-    code: int, message: str, reason: str | None = None, causes: list[dict[str, str]] | None = None
-) -> Response:
+def status(code: int, message: str, reason: str | None = None, causes: list[dict[str, str]] | None = None) -> Response:
     doc: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -91,9 +89,7 @@ _MESSAGES = {
 
 
 def handle_gateway_error(error: GatewayError) -> Response:
-    causes = (
-        [{"reason": error.reason, "field": error.field, "message": error.message}] if error.field else None
-    )
+    causes = [{"reason": error.reason, "field": error.field, "message": error.message}] if error.field else None
     return status(error.code, error.message, error.reason, causes)
 
 

@@ -60,9 +60,7 @@ def _namespace(kind: Kind, namespace: str | None) -> str | None:
 def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection, namespaced=True)
-    return json_response(
-        docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"])
-    )
+    return json_response(docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"]))
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>")
@@ -79,9 +77,7 @@ def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: 
 @blp.arguments(FollowArgs, location="query")
 @blp.response(200, ListSchema, description="A to-many link as a collection; a to-one link as its target")
 @_documented
-def get_namespaced_related(
-    args: dict[str, Any], namespace: str, collection: str, name: str, rel: str
-) -> Response:
+def get_namespaced_related(args: dict[str, Any], namespace: str, collection: str, name: str, rel: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection, namespaced=True)
     return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"]))
@@ -110,9 +106,7 @@ def list_cluster(args: dict[str, Any], collection: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection)
     namespace = args.get("namespace") if kind.namespaced else None
-    return json_response(
-        docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"])
-    )
+    return json_response(docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"]))
 
 
 @blp.route("/<collection>/<name>")
@@ -122,9 +116,7 @@ def list_cluster(args: dict[str, Any], collection: str) -> Response:
 def get_cluster(args: dict[str, Any], collection: str, name: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection)
-    return json_response(
-        docs.object(request_store(), kind, _namespace(kind, args["namespace"]), name, args["follow"])
-    )
+    return json_response(docs.object(request_store(), kind, _namespace(kind, args["namespace"]), name, args["follow"]))
 
 
 @blp.route("/<collection>/<name>/<rel>")

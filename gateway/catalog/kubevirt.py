@@ -6,19 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.catalog import refs
-from gateway.catalog.kinds import Kind, Object, ObjectRef
-from gateway.catalog.links import (
-    Catalog,
-    Entity,
-    Join,
-    Link,
-    MissingProbe,
-    Named,
-    Parts,
-    Query,
-    Referrers,
-    Selected,
+from gateway.catalog.declare import (
+    by_name,
+    field,
+    label_items,
+    named,
+    namespaced_field,
+    owner,
+    parts,
+    referrers,
+    selected,
 )
+from gateway.catalog.kinds import Kind, Object, ObjectRef
+from gateway.catalog.links import Catalog, Entity, Join, MissingProbe, Query
 from gateway.selectors import LabelSelector
 
 INSTANCETYPE = "instancetype.kubevirt.io"
@@ -88,13 +88,9 @@ KINDS = (
     Kind("Network", "", "", "", "networks", True, part=True),
 )
 
-VM, VMI, DV, PVC, SECRET = (
-    "VirtualMachine",
-    "VirtualMachineInstance",
-    "DataVolume",
-    "PersistentVolumeClaim",
-    "Secret",
-)
+VM, VMI, VMIM = "VirtualMachine", "VirtualMachineInstance", "VirtualMachineInstanceMigration"
+DV, PVC, SECRET = "DataVolume", "PersistentVolumeClaim", "Secret"
+SNAPSHOT, EXPORT = "VirtualMachineSnapshot", "VirtualMachineExport"
 INSTANCETYPES = ("VirtualMachineInstancetype", "VirtualMachineClusterInstancetype")
 PREFERENCES = ("VirtualMachinePreference", "VirtualMachineClusterPreference")
 
@@ -109,11 +105,16 @@ DATAVOLUME_GC = MissingProbe(
 )
 
 
-def _matcher(e: Entity, which: str) -> list[ObjectRef]:
-    matcher = _dig(e.obj, "spec", which)
-    kind = refs.instancetype_kind(matcher, which)
-    namespaced = kind in ("VirtualMachineInstancetype", "VirtualMachinePreference")
-    return _ref(kind, e.namespace if namespaced else None, _dig(matcher, "name"))
+def _matcher(which: str) -> Callable[[Entity], list[ObjectRef]]:
+    """`spec.instancetype` / `spec.preference`: namespaced or cluster kind, as the matcher says."""
+
+    def find(e: Entity) -> list[ObjectRef]:
+        matcher = _dig(e.obj, "spec", which)
+        kind = refs.instancetype_kind(matcher, which)
+        namespaced = kind in ("VirtualMachineInstancetype", "VirtualMachinePreference")
+        return _ref(kind, e.namespace if namespaced else None, _dig(matcher, "name"))
+
+    return find
 
 
 def _pinned(e: Entity) -> list[ObjectRef]:
@@ -124,102 +125,71 @@ def _pinned(e: Entity) -> list[ObjectRef]:
     return _ref("ControllerRevision", vm.namespace, refs.pinned_revision(vm.obj, e.rel))
 
 
+def _vmi(e: Entity) -> list[ObjectRef]:
+    return _ref(VMI, e.namespace, e.name) if _dig(e.obj, "status", "created") is True else []
+
+
+def _data_volume_templates(e: Entity) -> list[ObjectRef]:
+    templates = refs.maps(_dig(e.obj, "spec", "dataVolumeTemplates"))
+    return [r for t in templates for r in _ref(DV, e.namespace, _dig(t, "metadata", "name"))]
+
+
+def _access_credentials(e: Entity) -> list[ObjectRef]:
+    names = refs.access_credential_secrets(_dig(e.obj, "spec", "template", "spec"))
+    return [r for n in names for r in _ref(SECRET, e.namespace, n)]
+
+
 def _template_spec(e: Entity) -> Any:
     return _dig(e.obj, "spec", "template", "spec") if e.kind.name == VM else _dig(e.obj, "spec")
 
 
-def _volumes(e: Entity) -> list[Object]:
-    spec = _template_spec(e)
-    disks = {d.get("name"): d for d in refs.maps(_dig(spec, "domain", "devices", "disks"))}
-    parts = []
-    for v in refs.maps(_dig(spec, "volumes")):
-        kind = refs.volume_type(v)
-        part = {
-            "kind": "Volume",
-            "name": v.get("name"),
-            "type": kind,
-            "source": v.get(kind) if kind else None,
-        }
-        if v.get("name") in disks:
-            part["disk"] = disks[v.get("name")]
-        parts.append(part)
-    return parts
+def _sub_entities(kind: str, items: str, devices: str, device_key: str) -> Callable[[Entity], list[Object]]:
+    """Volumes or networks of a VM or VMI, each with its disk or interface alongside."""
 
+    def carve(e: Entity) -> list[Object]:
+        spec = _template_spec(e)
+        attached = {d.get("name"): d for d in refs.maps(_dig(spec, "domain", "devices", devices))}
+        result = []
+        for item in refs.maps(_dig(spec, items)):
+            source = refs.volume_type(item)  # the one map-valued key: dataVolume, pod, multus, ...
+            part = {
+                "kind": kind,
+                "name": item.get("name"),
+                "type": source,
+                "source": item.get(source) if source else None,
+            }
+            if item.get("name") in attached:
+                part[device_key] = attached[item.get("name")]
+            result.append(part)
+        return result
 
-def _networks(e: Entity) -> list[Object]:
-    spec = _template_spec(e)
-    interfaces = {i.get("name"): i for i in refs.maps(_dig(spec, "domain", "devices", "interfaces"))}
-    parts = []
-    for n in refs.maps(_dig(spec, "networks")):
-        kind = refs.volume_type(n)  # the one map-valued key: pod or multus
-        part = {
-            "kind": "Network",
-            "name": n.get("name"),
-            "type": kind,
-            "source": n.get(kind) if kind else None,
-        }
-        if n.get("name") in interfaces:
-            part["interface"] = interfaces[n.get("name")]
-        parts.append(part)
-    return parts
+    return carve
 
 
 def _by_source(kind: str) -> Callable[[Entity], Query]:
     """Objects whose spec.source names this VM (snapshots, exports)."""
 
     def query(e: Entity) -> Query:
-        return Query(
-            kind,
-            e.namespace,
-            where=lambda o: (
-                _dig(o, "spec", "source", "kind") == VM and _dig(o, "spec", "source", "name") == e.name
-            ),
-        )
+        def names_vm(o: Object) -> bool:
+            source = _dig(o, "spec", "source")
+            return bool(_dig(source, "kind") == VM and _dig(source, "name") == e.name)
+
+        return Query(kind, e.namespace, where=names_vm)
 
     return query
 
 
-def _by_name(candidate: Callable[[Object], Any]) -> Join:
-    """Batch join: a candidate whose `candidate(obj)` is the parent's name."""
-    return Join(parent=lambda e: [e.name], candidate=lambda o: [candidate(o)])
-
-
-def _label_items(labels: Any) -> list[tuple[Any, Any]]:
-    return list(labels.items()) if isinstance(labels, dict) else []
-
-
-# a Service selects a VM only if every selector label is on the VM: sharing one is necessary
-SERVICE_JOIN = Join(
-    parent=lambda vm: _label_items(_dig(vm.obj, "spec", "template", "metadata", "labels")),
-    candidate=lambda svc: _label_items(_dig(svc, "spec", "selector")),
-)
-
-LAUNCHER_JOIN = Join(
-    parent=lambda vmi: [("uid", vmi.uid), ("domain", vmi.name)],
-    candidate=lambda pod: (
-        [("uid", o.get("uid")) for o in refs.maps(_dig(pod, "metadata", "ownerReferences"))]
-        + [("domain", _dig(pod, "metadata", "annotations", "kubevirt.io/domain"))]
-    ),
-)
-SOURCE_NAME_JOIN = _by_name(lambda o: _dig(o, "spec", "source", "name"))
-MIGRATION_JOIN = _by_name(lambda m: _dig(m, "spec", "vmiName"))
-
-
 def _migrations(e: Entity) -> Query:
-    return Query(
-        "VirtualMachineInstanceMigration",
-        e.namespace,
-        where=lambda m: _dig(m, "spec", "vmiName") == e.name,
-    )
+    return Query(VMIM, e.namespace, where=lambda m: _dig(m, "spec", "vmiName") == e.name)
 
 
 def _services(e: Entity) -> Query:
     labels = _dig(e.obj, "spec", "template", "metadata", "labels")
-    return Query(
-        "Service",
-        e.namespace,
-        where=lambda s: refs.labels_subset(_dig(s, "spec", "selector"), labels),
-    )
+    return Query("Service", e.namespace, where=lambda s: refs.labels_subset(_dig(s, "spec", "selector"), labels))
+
+
+def _labelled(kind: str, label: str) -> Callable[[Entity], Query]:
+    return lambda e: Query(kind, e.namespace, LabelSelector.from_labels({label: e.name}))
 
 
 def _launcher_pod(e: Entity) -> Query:
@@ -229,9 +199,7 @@ def _launcher_pod(e: Entity) -> Query:
         "Pod",
         e.namespace,
         LabelSelector.from_labels({"kubevirt.io": "virt-launcher"}),
-        where=lambda p: (
-            refs.owned_by(p, uid) or _dig(p, "metadata", "annotations", "kubevirt.io/domain") == name
-        ),
+        where=lambda p: refs.owned_by(p, uid) or _dig(p, "metadata", "annotations", "kubevirt.io/domain") == name,
     )
 
 
@@ -243,392 +211,24 @@ def _current_pod(e: Entity, pods: list[Object]) -> list[Object]:
 
 
 def _needs_backend_storage(e: Entity) -> bool:
-    devices = _dig(e.obj, "spec", "template", "spec", "domain")
-    return _dig(devices, "devices", "tpm", "persistent") is True or (
-        _dig(devices, "firmware", "bootloader", "efi", "persistent") is True
+    domain = _dig(e.obj, "spec", "template", "spec", "domain")
+    return (
+        _dig(domain, "devices", "tpm", "persistent") is True
+        or _dig(domain, "firmware", "bootloader", "efi", "persistent") is True
     )
 
 
-def _volume_ref(kind: str, source_type: str, field: str) -> Named:
-    return Named(
-        lambda e: (
-            _ref(kind, e.namespace, _dig(e.obj, "source", field)) if e.obj.get("type") == source_type else []
-        )
-    )
+def _first(e: Entity, found: list[Object]) -> list[Object]:
+    return sorted(found, key=refs.name_key)[:1]
 
 
-def add_links(c: Catalog) -> None:
-    # VirtualMachine
-    c.add_link(
-        VM,
-        Link(
-            "instancetype",
-            INSTANCETYPES,
-            False,
-            Named(lambda e: _matcher(e, "instancetype")),
-            "spec.instancetype (kind: namespaced or cluster, cluster when omitted)",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "preference",
-            PREFERENCES,
-            False,
-            Named(lambda e: _matcher(e, "preference")),
-            "spec.preference (kind: namespaced or cluster, cluster when omitted)",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "vmi",
-            (VMI,),
-            False,
-            Named(
-                lambda e: _ref(VMI, e.namespace, e.name) if _dig(e.obj, "status", "created") is True else []
-            ),
-            "the VirtualMachineInstance of the same name, while status.created",
-        ),
-    )
-    c.add_link(VM, Link("volumes", ("Volume",), True, Parts(_volumes), "spec.template.spec.volumes"))
-    c.add_link(
-        VM,
-        Link(
-            "datavolumetemplates",
-            (DV,),
-            True,
-            Named(
-                lambda e: [
-                    r
-                    for t in refs.maps(_dig(e.obj, "spec", "dataVolumeTemplates"))
-                    for r in _ref(DV, e.namespace, _dig(t, "metadata", "name"))
-                ],
-                missing=DATAVOLUME_GC,
-            ),
-            "spec.dataVolumeTemplates[].metadata.name",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "accesscredentials",
-            (SECRET,),
-            True,
-            Named(
-                lambda e: [
-                    r
-                    for n in refs.access_credential_secrets(_dig(e.obj, "spec", "template", "spec"))
-                    for r in _ref(SECRET, e.namespace, n)
-                ]
-            ),
-            "spec.template.spec.accessCredentials[]: ssh key secret, else user password secret",
-        ),
-    )
-    c.add_link(VM, Link("networks", ("Network",), True, Parts(_networks), "spec.template.spec.networks"))
-    c.add_link(
-        VM,
-        Link(
-            "backendstorage",
-            (PVC,),
-            False,
-            Selected(
-                lambda e: Query(
-                    PVC, e.namespace, LabelSelector.from_labels({"persistent-state-for": e.name})
-                ),
-                pick=lambda e, found: sorted(found, key=refs.name_key)[:1],
-                present=_needs_backend_storage,
-                join=_by_name(lambda o: _dig(o, "metadata", "labels", "persistent-state-for")),
-            ),
-            "the PVC labelled persistent-state-for=<vm> (persistent TPM or EFI)",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "ipamclaims",
-            ("IPAMClaim",),
-            True,
-            Selected(
-                lambda e: Query(
-                    "IPAMClaim",
-                    e.namespace,
-                    LabelSelector.from_labels({"vm.kubevirt.io/name": e.name}),
-                ),
-                join=_by_name(lambda o: _dig(o, "metadata", "labels", "vm.kubevirt.io/name")),
-            ),
-            "IPAMClaims labelled vm.kubevirt.io/name=<vm>",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "snapshots",
-            ("VirtualMachineSnapshot",),
-            True,
-            Selected(_by_source("VirtualMachineSnapshot"), join=SOURCE_NAME_JOIN),
-            "VirtualMachineSnapshots whose spec.source is this VM",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "exports",
-            ("VirtualMachineExport",),
-            True,
-            Selected(_by_source("VirtualMachineExport"), join=SOURCE_NAME_JOIN),
-            "VirtualMachineExports whose spec.source is this VM",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "migrations",
-            ("VirtualMachineInstanceMigration",),
-            True,
-            Selected(_migrations, join=MIGRATION_JOIN),
-            "VirtualMachineInstanceMigrations whose spec.vmiName is this VM's",
-        ),
-    )
-    c.add_link(
-        VM,
-        Link(
-            "services",
-            ("Service",),
-            True,
-            Selected(_services, join=SERVICE_JOIN),
-            "Services whose spec.selector matches spec.template.metadata.labels",
-        ),
-    )
-
-    # instancetypes and preferences, as reached from a VM: the revision it pinned
-    for kinds, which in ((INSTANCETYPES, "instancetype"), (PREFERENCES, "preference")):
-        for kind in kinds:
-            c.add_link(
-                kind,
-                Link(
-                    "revision",
-                    ("ControllerRevision",),
-                    False,
-                    Named(_pinned),
-                    f"the VM's status.{which}Ref.controllerRevisionRef.name, "
-                    f"else spec.{which}.revisionName (only when reached from a VM)",
-                    via=frozenset({(VM, which)}),
-                ),
-            )
-
-    # VirtualMachineInstance
-    c.add_link(
-        VMI,
-        Link(
-            "pod",
-            ("Pod",),
-            False,
-            Selected(_launcher_pod, pick=_current_pod, join=LAUNCHER_JOIN),
-            "the virt-launcher Pod owned by this VMI (kubevirt.io/domain annotation as fallback)",
-        ),
-    )
-    c.add_link(
-        VMI,
-        Link(
-            "node",
-            ("Node",),
-            False,
-            Named(lambda e: _ref("Node", None, _dig(e.obj, "status", "nodeName"))),
-            "status.nodeName",
-        ),
-    )
-    c.add_link(
-        VMI,
-        Link(
-            "vm",
-            (VM,),
-            False,
-            Named(lambda e: _ref(VM, e.namespace, refs.owner(e.obj, VM))),
-            "the VirtualMachine in metadata.ownerReferences",
-        ),
-    )
-    c.add_link(
-        VMI,
-        Link(
-            "migrations",
-            ("VirtualMachineInstanceMigration",),
-            True,
-            Selected(_migrations, join=MIGRATION_JOIN),
-            "VirtualMachineInstanceMigrations whose spec.vmiName is this VMI",
-        ),
-    )
-    c.add_link(VMI, Link("volumes", ("Volume",), True, Parts(_volumes), "spec.volumes"))
-
-    # volume and network sub-entities
-    vol = "Volume"
-    c.add_link(
-        vol,
-        Link(
-            "pvc",
-            (PVC,),
-            False,
-            Named(lambda e: _ref(PVC, e.namespace, refs.volume_claim(e.obj))),
-            "dataVolume.name, persistentVolumeClaim.claimName or memoryDump.claimName",
-        ),
-    )
-    c.add_link(
-        vol,
-        Link(
-            "datavolume",
-            (DV,),
-            False,
-            Named(_volume_ref(DV, "dataVolume", "name").refs, missing=DATAVOLUME_GC),
-            "dataVolume.name",
-        ),
-    )
-    c.add_link(
-        vol,
-        Link(
-            "configmap",
-            ("ConfigMap",),
-            False,
-            _volume_ref("ConfigMap", "configMap", "name"),
-            "configMap.name",
-        ),
-    )
-    c.add_link(
-        vol,
-        Link(
-            "secret",
-            (SECRET,),
-            False,
-            _volume_ref(SECRET, "secret", "secretName"),
-            "secret.secretName",
-        ),
-    )
-    c.add_link(
-        vol,
-        Link(
-            "serviceaccount",
-            ("ServiceAccount",),
-            False,
-            _volume_ref("ServiceAccount", "serviceAccount", "serviceAccountName"),
-            "serviceAccount.serviceAccountName",
-        ),
-    )
-    for rel, field in (("userdata", "userDataSecretRef"), ("networkdata", "networkDataSecretRef")):
-        c.add_link(
-            vol,
-            Link(
-                rel,
-                (SECRET,),
-                False,
-                Named(_cloud_init_ref(field)),
-                f"cloudInitNoCloud/cloudInitConfigDrive {field}.name",
-            ),
-        )
-    c.add_link(
-        "Network",
-        Link(
-            "nad",
-            ("NetworkAttachmentDefinition",),
-            False,
-            Named(_nad),
-            "multus.networkName: ns/name, or name in the VM's namespace",
-        ),
-    )
-
-    # DataVolume
-    c.add_link(
-        DV,
-        Link(
-            "pvc",
-            (PVC,),
-            False,
-            Named(lambda e: _ref(PVC, e.namespace, e.name)),
-            "the PVC of the same name",
-        ),
-    )
-    c.add_link(
-        DV,
-        Link(
-            "sourcepvc",
-            (PVC,),
-            False,
-            Named(
-                lambda e: _ref(
-                    PVC,
-                    _text(_dig(e.obj, "spec", "source", "pvc", "namespace")) or e.namespace,
-                    _dig(e.obj, "spec", "source", "pvc", "name"),
-                )
-            ),
-            "spec.source.pvc (a clone)",
-        ),
-    )
-    c.add_link(
-        DV,
-        Link(
-            "datasource",
-            ("DataSource",),
-            False,
-            Named(_dv_source_ref),
-            "spec.sourceRef of kind DataSource",
-        ),
-    )
-    c.add_link(
-        DV,
-        Link(
-            "storageclass",
-            ("StorageClass",),
-            False,
-            Named(
-                lambda e: _ref(
-                    "StorageClass",
-                    None,
-                    _dig(e.obj, "spec", "storage", "storageClassName")
-                    or _dig(e.obj, "spec", "pvc", "storageClassName"),
-                )
-            ),
-            "spec.storage.storageClassName or spec.pvc.storageClassName",
-        ),
-    )
-    c.add_link(DV, Link("vms", (VM,), True, Referrers(VM), "VirtualMachines that name this DataVolume"))
-
-    # the rest: each points back at what it serves
-    c.add_link(
-        "DataSource",
-        Link(
-            "pvc",
-            (PVC,),
-            False,
-            Named(
-                lambda e: _ref(
-                    PVC,
-                    _text(_dig(e.obj, "spec", "source", "pvc", "namespace")) or e.namespace,
-                    _dig(e.obj, "spec", "source", "pvc", "name"),
-                )
-            ),
-            "spec.source.pvc",
-        ),
-    )
-    c.add_link(
-        "VirtualMachineSnapshot",
-        Link("vm", (VM,), False, Named(_source_vm), "spec.source of kind VirtualMachine"),
-    )
-    c.add_link(
-        "VirtualMachineExport",
-        Link("vm", (VM,), False, Named(_source_vm), "spec.source of kind VirtualMachine"),
-    )
-    c.add_link(
-        "VirtualMachineInstanceMigration",
-        Link(
-            "vmi",
-            (VMI,),
-            False,
-            Named(lambda e: _ref(VMI, e.namespace, _dig(e.obj, "spec", "vmiName"))),
-            "spec.vmiName",
-        ),
-    )
+def _volume(kind: str, source_type: str, *path: str) -> Callable[[Entity], list[ObjectRef]]:
+    """A volume part's reference, for one source type: `secret.secretName`."""
+    return lambda e: _ref(kind, e.namespace, _dig(e.obj, "source", *path)) if e.obj.get("type") == source_type else []
 
 
-def _cloud_init_ref(field: str) -> Callable[[Entity], list[ObjectRef]]:
-    return lambda e: _ref(SECRET, e.namespace, refs.cloud_init_secret(e.obj, field))
+def _cloud_init(ref_field: str) -> Callable[[Entity], list[ObjectRef]]:
+    return lambda e: _ref(SECRET, e.namespace, refs.cloud_init_secret(e.obj, ref_field))
 
 
 def _nad(e: Entity) -> list[ObjectRef]:
@@ -638,14 +238,114 @@ def _nad(e: Entity) -> list[ObjectRef]:
     return _ref("NetworkAttachmentDefinition", ns, name)
 
 
-def _dv_source_ref(e: Entity) -> list[ObjectRef]:
-    src = _dig(e.obj, "spec", "sourceRef")
-    if _dig(src, "kind") != "DataSource":
-        return []
-    return _ref("DataSource", _text(_dig(src, "namespace")) or e.namespace, _dig(src, "name"))
+def _kind_at(kind: str, *path: str) -> Callable[[Entity], list[ObjectRef]]:
+    """A `{kind, name[, namespace]}` reference at `path`, when its kind is `kind`."""
+
+    def find(e: Entity) -> list[ObjectRef]:
+        ref = _dig(e.obj, *path)
+        if _dig(ref, "kind") != kind:
+            return []
+        return _ref(kind, _text(_dig(ref, "namespace")) or e.namespace, _dig(ref, "name"))
+
+    return find
 
 
-def _source_vm(e: Entity) -> list[ObjectRef]:
-    if _dig(e.obj, "spec", "source", "kind") != VM:
-        return []
-    return _ref(VM, e.namespace, _dig(e.obj, "spec", "source", "name"))
+# batch joins: which candidates can match a parent at all (the query decides the rest)
+LAUNCHER_JOIN = Join(
+    parent=lambda vmi: [("uid", vmi.uid), ("domain", vmi.name)],
+    candidate=lambda pod: (
+        [("uid", o.get("uid")) for o in refs.maps(_dig(pod, "metadata", "ownerReferences"))]
+        + [("domain", _dig(pod, "metadata", "annotations", "kubevirt.io/domain"))]
+    ),
+)
+# a Service selects a VM only if every selector label is on the VM: sharing one is necessary
+SERVICE_JOIN = Join(
+    parent=lambda vm: label_items(_dig(vm.obj, "spec", "template", "metadata", "labels")),
+    candidate=lambda svc: label_items(_dig(svc, "spec", "selector")),
+)
+SOURCE_JOIN = by_name(lambda o: _dig(o, "spec", "source", "name"))
+MIGRATION_JOIN = by_name(lambda m: _dig(m, "spec", "vmiName"))
+
+
+# fmt: off
+def add_links(c: Catalog) -> None:
+    c.add_link(VM, named("instancetype", INSTANCETYPES, _matcher("instancetype"),
+                         "spec.instancetype (kind: namespaced or cluster, cluster when omitted)"))
+    c.add_link(VM, named("preference", PREFERENCES, _matcher("preference"),
+                         "spec.preference (kind: namespaced or cluster, cluster when omitted)"))
+    c.add_link(VM, named("vmi", VMI, _vmi, "the VirtualMachineInstance of the same name, while status.created"))
+    c.add_link(VM, parts("volumes", "Volume", VOLUMES, "spec.template.spec.volumes"))
+    c.add_link(VM, named("datavolumetemplates", DV, _data_volume_templates,
+                         "spec.dataVolumeTemplates[].metadata.name", many=True, missing=DATAVOLUME_GC))
+    c.add_link(VM, named("accesscredentials", SECRET, _access_credentials,
+                         "spec.template.spec.accessCredentials[]: ssh key secret, else user password secret",
+                         many=True))
+    c.add_link(VM, parts("networks", "Network", NETWORKS, "spec.template.spec.networks"))
+    c.add_link(VM, selected("backendstorage", PVC, _labelled(PVC, "persistent-state-for"),
+                            "the PVC labelled persistent-state-for=<vm> (persistent TPM or EFI)",
+                            many=False, pick=_first, present=_needs_backend_storage,
+                            join=by_name(lambda o: _dig(o, "metadata", "labels", "persistent-state-for"))))
+    c.add_link(VM, selected("ipamclaims", "IPAMClaim", _labelled("IPAMClaim", "vm.kubevirt.io/name"),
+                            "IPAMClaims labelled vm.kubevirt.io/name=<vm>",
+                            join=by_name(lambda o: _dig(o, "metadata", "labels", "vm.kubevirt.io/name"))))
+    c.add_link(VM, selected("snapshots", SNAPSHOT, _by_source(SNAPSHOT),
+                            "VirtualMachineSnapshots whose spec.source is this VM", join=SOURCE_JOIN))
+    c.add_link(VM, selected("exports", EXPORT, _by_source(EXPORT),
+                            "VirtualMachineExports whose spec.source is this VM", join=SOURCE_JOIN))
+    c.add_link(VM, selected("migrations", VMIM, _migrations,
+                            "VirtualMachineInstanceMigrations whose spec.vmiName is this VM's", join=MIGRATION_JOIN))
+    c.add_link(VM, selected("services", "Service", _services,
+                            "Services whose spec.selector matches spec.template.metadata.labels", join=SERVICE_JOIN))
+
+    # instancetypes and preferences, as reached from a VM: the revision it pinned
+    for kinds, which in ((INSTANCETYPES, "instancetype"), (PREFERENCES, "preference")):
+        for kind in kinds:
+            c.add_link(kind, named("revision", "ControllerRevision", _pinned,
+                                   f"the VM's status.{which}Ref.controllerRevisionRef.name, else "
+                                   f"spec.{which}.revisionName (only when reached from a VM)", via=(VM, which)))
+
+    c.add_link(VMI, selected("pod", "Pod", _launcher_pod,
+                             "the virt-launcher Pod owned by this VMI (kubevirt.io/domain annotation as fallback)",
+                             many=False, pick=_current_pod, join=LAUNCHER_JOIN))
+    c.add_link(VMI, named("node", "Node", field("Node", "status", "nodeName", cluster=True), "status.nodeName"))
+    c.add_link(VMI, named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
+    c.add_link(VMI, selected("migrations", VMIM, _migrations,
+                             "VirtualMachineInstanceMigrations whose spec.vmiName is this VMI", join=MIGRATION_JOIN))
+    c.add_link(VMI, parts("volumes", "Volume", VOLUMES, "spec.volumes"))
+
+    c.add_link("Volume", named("pvc", PVC, lambda e: _ref(PVC, e.namespace, refs.volume_claim(e.obj)),
+                               "dataVolume.name, persistentVolumeClaim.claimName or memoryDump.claimName"))
+    c.add_link("Volume", named("datavolume", DV, _volume(DV, "dataVolume", "name"), "dataVolume.name",
+                               missing=DATAVOLUME_GC))
+    c.add_link("Volume", named("configmap", "ConfigMap", _volume("ConfigMap", "configMap", "name"), "configMap.name"))
+    c.add_link("Volume", named("secret", SECRET, _volume(SECRET, "secret", "secretName"), "secret.secretName"))
+    c.add_link("Volume", named("serviceaccount", "ServiceAccount",
+                               _volume("ServiceAccount", "serviceAccount", "serviceAccountName"),
+                               "serviceAccount.serviceAccountName"))
+    for rel, ref_field in (("userdata", "userDataSecretRef"), ("networkdata", "networkDataSecretRef")):
+        c.add_link("Volume", named(rel, SECRET, _cloud_init(ref_field),
+                                   f"cloudInitNoCloud/cloudInitConfigDrive {ref_field}.name"))
+    c.add_link("Network", named("nad", "NetworkAttachmentDefinition", _nad,
+                                "multus.networkName: ns/name, or name in the VM's namespace"))
+
+    c.add_link(DV, named("pvc", PVC, lambda e: _ref(PVC, e.namespace, e.name), "the PVC of the same name"))
+    c.add_link(DV, named("sourcepvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc (a clone)"))
+    c.add_link(DV, named("datasource", "DataSource", _kind_at("DataSource", "spec", "sourceRef"),
+                         "spec.sourceRef of kind DataSource"))
+    c.add_link(DV, named("storageclass", "StorageClass",
+                         lambda e: _ref("StorageClass", None, _dig(e.obj, "spec", "storage", "storageClassName")
+                                        or _dig(e.obj, "spec", "pvc", "storageClassName")),
+                         "spec.storage.storageClassName or spec.pvc.storageClassName"))
+    c.add_link(DV, referrers("vms", VM, "VirtualMachines that name this DataVolume"))
+
+    c.add_link("DataSource", named("pvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc"))
+    c.add_link(SNAPSHOT, named("vm", VM, _kind_at(VM, "spec", "source"),
+                               "spec.source of kind VirtualMachine"))
+    c.add_link(EXPORT, named("vm", VM, _kind_at(VM, "spec", "source"),
+                             "spec.source of kind VirtualMachine"))
+    c.add_link(VMIM, named("vmi", VMI, field(VMI, "spec", "vmiName"), "spec.vmiName"))
+# fmt: on
+
+
+VOLUMES = _sub_entities("Volume", "volumes", "disks", "disk")
+NETWORKS = _sub_entities("Network", "networks", "interfaces", "interface")

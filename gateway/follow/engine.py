@@ -60,9 +60,7 @@ class FollowEngine:
 
     def render(self, parent: Entity, rel: str, target: Target) -> tuple[dict[str, Any], Entity | None]:
         if target.obj is None:
-            return missing(
-                self.catalog, target.ref, target.kind.name, f"{parent.href}/{rel}", target.reason
-            ), None
+            return missing(self.catalog, target.ref, target.kind.name, f"{parent.href}/{rel}", target.reason), None
         entity = self.target_entity(parent, rel, target)
         return represent(entity, self.catalog), entity
 

@@ -50,9 +50,7 @@ def parse_follow(text: str | None, limits: FollowLimits = DEFAULT_LIMITS) -> Lin
         rels = tuple(path.split("."))
         for rel in rels:
             if not rel:
-                raise FollowError(
-                    f"follow path {path!r} has an empty rel (two dots, or a leading or trailing dot)"
-                )
+                raise FollowError(f"follow path {path!r} has an empty rel (two dots, or a leading or trailing dot)")
             if not _REL.fullmatch(rel):
                 raise FollowError(
                     f"follow path {path!r}: {rel!r} is not a rel "

@@ -20,9 +20,7 @@ class SnapshotStore:
         self.source = source
 
     @classmethod
-    def from_paths(
-        cls, catalog: Catalog, paths: Sequence[str | Path], default_namespace: str
-    ) -> SnapshotStore:
+    def from_paths(cls, catalog: Catalog, paths: Sequence[str | Path], default_namespace: str) -> SnapshotStore:
         loaded = load_paths(paths, catalog, default_namespace)
         return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)")
 

@@ -35,9 +35,7 @@ def test_catalog_lists_every_kind_with_its_links(demo: Gateway) -> None:
         "VirtualMachineInstancetype",
         "VirtualMachineClusterInstancetype",
     ]
-    revision = next(
-        link for link in kinds["VirtualMachineClusterInstancetype"]["links"] if link["rel"] == "revision"
-    )
+    revision = next(link for link in kinds["VirtualMachineClusterInstancetype"]["links"] if link["rel"] == "revision")
     assert revision["onlyVia"] == ["VirtualMachine.instancetype"]
     assert kinds["Volume"]["subEntity"] is True
 

@@ -27,10 +27,7 @@ def test_unknown_rel_names_the_rel_the_kind_and_the_valid_rels(demo: Gateway) ->
     body = status_of(demo.get("/namespaces/demo/vms/fedora", follow="volumes.pvcs"), 400)
     message = body["message"]
     assert "'pvcs'" in message and "Volume" in message and "volumes.pvcs" in message
-    assert (
-        "valid rels there: configmap, datavolume, networkdata, pvc, secret, serviceaccount, userdata"
-        in message
-    )
+    assert "valid rels there: configmap, datavolume, networkdata, pvc, secret, serviceaccount, userdata" in message
     assert body["details"]["causes"][0]["field"] == "follow"
 
 
@@ -52,10 +49,7 @@ def test_a_path_dependent_rel_says_how_to_reach_it(demo: Gateway) -> None:
 
 
 def test_syntax_errors_are_400(demo: Gateway) -> None:
-    assert (
-        "empty rel"
-        in status_of(demo.get("/namespaces/demo/vms/fedora", follow="volumes..pvc"), 400)["message"]
-    )
+    assert "empty rel" in status_of(demo.get("/namespaces/demo/vms/fedora", follow="volumes..pvc"), 400)["message"]
 
 
 @pytest.mark.parametrize(
@@ -114,9 +108,7 @@ def test_limits_are_400_and_name_the_flag_that_raises_them(tight: Gateway) -> No
     assert "more than 5 objects" in message and "--max-embedded" in message
     message = status_of(tight.get("/namespaces/demo/vms", follow="vmi.pod.node"), 400)["message"]
     assert "limit of 2" in message and "--max-follow-depth" in message
-    message = status_of(tight.get("/namespaces/demo/vms", follow="vmi,volumes,networks,services"), 400)[
-        "message"
-    ]
+    message = status_of(tight.get("/namespaces/demo/vms", follow="vmi,volumes,networks,services"), 400)["message"]
     assert "limit of 3" in message and "--max-follow-paths" in message
     assert tight.get("/namespaces/demo/vms/fedora", follow="vmi.pod").status_code == 200
 

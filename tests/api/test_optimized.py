@@ -13,9 +13,7 @@ from gateway.store.snapshot import SnapshotStore
 from gateway.synthetic import synthetic_cluster
 from tests.server import Gateway, serving
 
-FOLLOW = (
-    "volumes.pvc.pv,vmi.pod.node,instancetype.revision,preference.revision,networks.nad,datavolumetemplates"
-)
+FOLLOW = "volumes.pvc.pv,vmi.pod.node,instancetype.revision,preference.revision,networks.nad,datavolumetemplates"
 
 
 @pytest.fixture(scope="module")

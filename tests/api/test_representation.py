@@ -201,9 +201,7 @@ def test_collection_envelope(demo: Gateway) -> None:
 def test_all_namespaces_and_cluster_scoped_collections(demo: Gateway) -> None:
     pvcs = demo.json("/pvcs")["items"]
     assert {p["metadata"]["namespace"] for p in pvcs} == {"demo", "kubevirt-os-images"}
-    assert [p["metadata"]["name"] for p in demo.json("/pvcs", namespace="kubevirt-os-images")["items"]] == [
-        "fedora-42"
-    ]
+    assert [p["metadata"]["name"] for p in demo.json("/pvcs", namespace="kubevirt-os-images")["items"]] == ["fedora-42"]
     nodes = demo.json("/nodes")
     assert nodes["href"] == "/nodes"
     assert [n["href"] for n in nodes["items"]] == ["/nodes/node01", "/nodes/node02"]

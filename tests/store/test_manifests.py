@@ -69,9 +69,7 @@ def test_namespace_defaults_like_kubectl_and_cluster_kinds_drop_it(tmp_path: Pat
 
 def test_timestamps_stay_strings(tmp_path: Path) -> None:
     f = tmp_path / "x.yaml"
-    f.write_text(
-        "apiVersion: v1\nkind: Node\nmetadata: {name: n1, creationTimestamp: 2026-10-01T09:12:44Z}\n"
-    )
+    f.write_text("apiVersion: v1\nkind: Node\nmetadata: {name: n1, creationTimestamp: 2026-10-01T09:12:44Z}\n")
     store = SnapshotStore.from_paths(CATALOG, [f], "default")
     node = store.get(ObjectRef("Node", None, "n1"))
     assert node is not None and node["metadata"]["creationTimestamp"] == "2026-10-01T09:12:44Z"
