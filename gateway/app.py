@@ -6,6 +6,7 @@ from flask import Flask
 
 from gateway.api import discovery, health, objects
 from gateway.api.errors import GatewayApi
+from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
 from gateway.catalog import CATALOG, Catalog
 from gateway.config import Config, ConfigError
@@ -15,6 +16,9 @@ from gateway.follow.optimized import register_batches
 from gateway.follow.paths import FollowLimits
 from gateway.follow.registry import HandlerRegistry
 from gateway.store import Store
+from gateway.store.direct import DirectStore
+from gateway.store.kube import ApiConfigError, KubeApi
+from gateway.store.live import WatchCache
 from gateway.store.snapshot import SnapshotStore
 
 VERSION = "0.1.0"
@@ -22,7 +26,13 @@ VERSION = "0.1.0"
 
 def build_store(config: Config, catalog: Catalog) -> Store:
     if config.kube:
-        raise ConfigError("--kube: live clusters are not supported by this build yet; use --demo or --manifests")
+        try:
+            api = KubeApi.connect(config.kubeconfig, config.context, config.api_timeout)
+        except ApiConfigError as e:
+            raise ConfigError(str(e)) from e
+        if config.cache == "none":
+            return DirectStore(catalog, api)
+        return WatchCache(catalog, api, idle_seconds=config.watch_idle_seconds)
     if config.manifests:
         return SnapshotStore.from_paths(catalog, config.manifests, config.default_namespace)
     return SnapshotStore.demo(catalog)
@@ -48,14 +58,18 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         OPENAPI_VERSION="3.0.3",
         **dict(config.extra),
     )
+    store = store if store is not None else build_store(config, CATALOG)
     app.extensions["gateway"] = GatewayState(
         config=config,
-        store=store if store is not None else build_store(config, CATALOG),
+        store=store,
         documents=build_documents(config),
+        memoize=isinstance(store, DirectStore),
     )
     api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
     app.extensions["gateway_api"] = api
     for blueprint in (health.blp, discovery.blp, objects.blp):
         api.register_blueprint(blueprint)
+    # after_request hooks run last-registered first: the reads header is set before metrics read it
+    init_metrics(app, store)
     app.after_request(add_read_count)
     return app

@@ -35,6 +35,8 @@ class Config:
     max_embedded: int = 10_000
     optimize: bool = True
     threads: int = 8
+    api_timeout: float = 10.0
+    watch_idle_seconds: float = 600.0
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -55,9 +57,18 @@ class Config:
             raise ConfigError(f"--auth must be none or kubernetes, not {self.auth!r}")
         if self.effective_auth == "kubernetes" and not self.kube:
             raise ConfigError("--auth kubernetes needs a live cluster (--kube) to review tokens")
+        if self.effective_auth == "kubernetes":
+            # never serve a live cluster unauthenticated by default: say so, and how to choose it
+            raise ConfigError(
+                "--auth kubernetes (the default with --kube) is not built yet; pass --auth none to serve "
+                "everything the gateway's own credentials can read to anyone who can reach it"
+            )
         for name in ("max_follow_depth", "max_follow_paths", "max_embedded", "threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+        for name in ("api_timeout", "watch_idle_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, not {self.port}")
         return self
@@ -87,6 +98,8 @@ SETTINGS = (
     Setting("max_embedded", "most objects embedded in one response (default 10000)", int),
     Setting("optimize", "resolve a whole level per link in one batch (default true)", bool),
     Setting("threads", "server threads (default 8)", int),
+    Setting("api_timeout", "seconds to wait for the API server before a 504 (default 10)", float),
+    Setting("watch_idle_seconds", "stop a kind's watch after this long unused (default 600)", float),
 )
 
 
@@ -97,9 +110,9 @@ def parse_value(setting: Setting, raw: str) -> Any:
         if raw.lower() in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"{ENV_PREFIX}{setting.name.upper()} must be true or false, not {raw!r}")
-    if setting.kind is int:
+    if setting.kind in (int, float):
         try:
-            return int(raw)
+            return setting.kind(raw)
         except ValueError:
             raise ConfigError(f"{ENV_PREFIX}{setting.name.upper()} must be a number, not {raw!r}") from None
     if setting.kind is list:

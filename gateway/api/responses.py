@@ -12,6 +12,7 @@ from gateway.config import Config
 from gateway.documents import Documents
 from gateway.store import Store
 from gateway.store.counting import CountingStore
+from gateway.store.direct import MemoStore
 
 READS_HEADER = "X-Gateway-Store-Reads"
 
@@ -23,6 +24,8 @@ class GatewayState:
     config: Config
     store: Store
     documents: Documents
+    memoize: bool = False
+    """Give each request its own memo (direct mode: the same read twice is one API call)."""
 
 
 def state() -> GatewayState:
@@ -30,11 +33,12 @@ def state() -> GatewayState:
     return gateway_state
 
 
-def request_store() -> CountingStore:
+def request_store() -> Store:
     """This request's view of the store; its read count becomes X-Gateway-Store-Reads."""
     if "store" not in g:
-        g.store = CountingStore(state().store)
-    store: CountingStore = g.store
+        g.store_reads = CountingStore(state().store)
+        g.store = MemoStore(g.store_reads) if state().memoize else g.store_reads
+    store: Store = g.store
     return store
 
 
@@ -44,6 +48,6 @@ def json_response(doc: Any, status: int = 200) -> Response:
 
 
 def add_read_count(response: Response) -> Response:
-    store = g.get("store")
-    response.headers[READS_HEADER] = str(store.reads if store is not None else 0)
+    counted = g.get("store_reads")
+    response.headers[READS_HEADER] = str(counted.reads if counted is not None else 0)
     return response

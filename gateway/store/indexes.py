@@ -76,6 +76,18 @@ class ObjectIndex:
         for ref in self._references.pop(key, ()):
             self._referrers[ref].discard(key)
 
+    def replace_kind(self, kind: str, objects: Iterable[Object]) -> None:
+        """Make `kind` exactly `objects` (after a re-list): what is gone was deleted meanwhile."""
+        fresh = {key_of(kind, o): o for o in objects}
+        for key in [k for k in self._by_kind.get(kind, ()) if k not in fresh]:
+            self.remove(kind, self._objects[key])
+        for obj in fresh.values():
+            self.put(kind, obj)
+
+    def clear_kind(self, kind: str) -> None:
+        for key in list(self._by_kind.get(kind, ())):
+            self.remove(kind, self._objects[key])
+
     def get(self, ref: ObjectRef) -> Object | None:
         return self._objects.get((ref.kind, ref.namespace, ref.name))
 

@@ -1,0 +1,66 @@
+"""/metrics in Prometheus format: request latency by route, store reads, and the watch cache.
+
+Each app has its own registry, so several apps in one process (tests) do not collide. The
+watch cache's figures are read at scrape time from its stats, so the store knows nothing
+of Prometheus.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gateway.api.responses import READS_HEADER
+from gateway.store import Store
+
+
+class WatchCacheCollector(Collector):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        stats = getattr(self.store, "stats", None)
+        if stats is None:
+            return
+        objects = GaugeMetricFamily("gateway_cached_objects", "Objects in the watch cache", labels=["kind"])
+        relists = CounterMetricFamily(
+            "gateway_watch_relists", "Full lists of a kind (start, 410 Gone)", labels=["kind"]
+        )
+        restarts = CounterMetricFamily("gateway_watch_restarts", "Watches restarted after an error", labels=["kind"])
+        for kind, s in sorted(stats().items()):
+            objects.add_metric([kind], s.objects)
+            relists.add_metric([kind], s.relists)
+            restarts.add_metric([kind], s.restarts)
+        yield from (objects, relists, restarts)
+
+
+def init_metrics(app: Flask, store: Store) -> None:
+    registry = CollectorRegistry()
+    latency = Histogram(
+        "gateway_request_seconds", "Request latency", ["route", "method", "code"], registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    )  # fmt: skip
+    reads = Counter("gateway_store_reads", "Store reads (API calls in direct mode)", registry=registry)
+    registry.register(WatchCacheCollector(store))
+
+    @app.before_request
+    def started() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def observed(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        latency.labels(route, request.method, str(response.status_code)).observe(
+            time.perf_counter() - g.get("started", time.perf_counter())
+        )
+        reads.inc(int(response.headers.get(READS_HEADER, "0")))
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,172 @@
+"""DirectStore: read the API on every request (`--cache none`), through a per-request memo.
+
+No watch and no cache between requests: each answer is as fresh as the API server's. The
+batch handlers matter most here, since every store read is an API call: one list per
+(kind, namespace) instead of a get per object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
+from gateway.errors import Forbidden, GatewayError, GatewayTimeout, ServiceUnavailable
+from gateway.selectors import LabelSelector
+from gateway.store import Store
+from gateway.store.kube import ApiError, KubeApi, Served
+from gateway.store.live import complete
+from gateway.store.normalize import normalize
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """API failures as the gateway's errors: the caller's answer is a Status, never a traceback."""
+    try:
+        yield
+    except ApiError as e:
+        raise as_gateway_error(e) from e
+
+
+def as_gateway_error(e: ApiError) -> GatewayError:
+    if e.status == 504:
+        return GatewayTimeout(str(e))
+    if e.status == 403:
+        return Forbidden(f"the gateway's service account may not read this: {e.message}")
+    if e.status == 401:
+        return ServiceUnavailable("the API server rejected the gateway's credentials")
+    return ServiceUnavailable(str(e))
+
+
+class DirectStore:
+    def __init__(self, catalog: Catalog, api: KubeApi, page_size: int = 500) -> None:
+        self.catalog, self.api, self.page_size = catalog, api, page_size
+        self._served: dict[str, Served] | None = None
+        self._lock = threading.Lock()
+
+    def _kind(self, name: str) -> tuple[Kind, Served | None]:
+        if self._served is None:
+            with self._lock, translated():
+                if self._served is None:
+                    self._served = self.api.discover([k for k in self.catalog.kinds() if not k.part])
+        return self.catalog.kind(name), self._served.get(name)
+
+    def _list(self, kind: Kind, served: Served, namespace: str | None, selector: LabelSelector) -> list[Object]:
+        query: dict[str, Any] = {"limit": self.page_size}
+        if selector:
+            query["labelSelector"] = str(selector)
+        items: list[Object] = []
+        with translated():
+            while True:
+                page = self.api.get_json(served.path(namespace if kind.namespaced else None), query)
+                items += [normalize(complete(o, kind, served)) for o in page.get("items") or []]
+                token = (page.get("metadata") or {}).get("continue")
+                if not token:
+                    return items
+                query = {**query, "continue": token}
+
+    def get(self, ref: ObjectRef) -> Object | None:
+        kind, served = self._kind(ref.kind)
+        if served is None:
+            return None
+        try:
+            obj = self.api.get_json(served.path(ref.namespace if kind.namespaced else None, ref.name))
+        except ApiError as e:
+            if e.status == 404:
+                return None
+            raise as_gateway_error(e) from e
+        return normalize(complete(obj, kind, served))
+
+    def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
+        if len(names) == 1:
+            (name,) = names
+            obj = self.get(ObjectRef(kind, namespace, name))
+            return {name: obj} if obj is not None else {}
+        k, served = self._kind(kind)
+        if served is None or not names:
+            return {}
+        wanted = set(names)
+        return {n: o for o in self._list(k, served, namespace, LabelSelector()) if (n := _name(o)) in wanted}
+
+    def select(self, query: Query) -> list[Object]:
+        kind, served = self._kind(query.kind)
+        if served is None:
+            return []
+        return [o for o in self._list(kind, served, query.namespace, query.selector) if query.matches(o)]
+
+    def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
+        k, served = self._kind(kind)
+        if served is None:
+            return []
+        candidates = self._list(k, served, target.namespace if k.namespaced else None, LabelSelector())
+        return [o for o in candidates if target in set(self.catalog.references(k, o))]
+
+    def readiness(self) -> tuple[bool, str]:
+        try:
+            self._kind("VirtualMachine")
+        except GatewayError as e:
+            return False, f"the API server is not reachable: {e.message}"
+        return True, f"API server {self.api.host}: reading directly, no cache"
+
+
+class MemoStore:
+    """One request's memo over a store: nothing is read from the API twice in one request.
+
+    Once a request has listed a (kind, namespace), later gets and multi-gets there are
+    answered from that list, so links of different kinds that land on the same kind at
+    one level (an instancetype's and a preference's pinned revisions) cost one list.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._listings: dict[tuple[str, str | None], dict[str, Object]] = {}
+
+    def _once(self, key: tuple[Any, ...], read: Any) -> Any:
+        if key not in self._memo:
+            self._memo[key] = read()
+        return self._memo[key]
+
+    def _listing(self, kind: str, namespace: str | None) -> dict[str, Object]:
+        if (kind, namespace) not in self._listings:
+            listed = self._store.select(Query(kind, namespace))
+            self._listings[(kind, namespace)] = {_name(o): o for o in listed}
+        return self._listings[(kind, namespace)]
+
+    def get(self, ref: ObjectRef) -> Object | None:
+        listing = self._listings.get((ref.kind, ref.namespace))
+        if listing is not None:
+            return listing.get(ref.name)
+        result: Object | None = self._once(("get", ref), lambda: self._store.get(ref))
+        return result
+
+    def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
+        if len(names) == 1 and (kind, namespace) not in self._listings:
+            (name,) = names
+            obj = self.get(ObjectRef(kind, namespace, name))
+            return {name: obj} if obj is not None else {}
+        listing = self._listing(kind, namespace)
+        return {n: listing[n] for n in names if n in listing}
+
+    def select(self, query: Query) -> list[Object]:
+        # memoize what the API returns; the predicate (a closure per call) runs on it after
+        if not query.selector:
+            listed = list(self._listing(query.kind, query.namespace).values())
+        else:
+            base = Query(query.kind, query.namespace, query.selector)
+            listed = self._once(("select", base), lambda: self._store.select(base))
+        return [o for o in listed if query.matches(o)]
+
+    def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
+        result: list[Object] = self._once(("referrers", target, kind), lambda: self._store.referrers(target, kind))
+        return result
+
+    def readiness(self) -> tuple[bool, str]:
+        return self._store.readiness()
+
+
+def _name(obj: Object) -> str:
+    meta = obj.get("metadata")
+    return str(meta.get("name", "")) if isinstance(meta, dict) else ""

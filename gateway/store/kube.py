@@ -1,0 +1,166 @@
+"""The Kubernetes API through the official client: the only module that imports `kubernetes`.
+
+It uses the client's configuration loading (kubeconfig and context exactly as kubectl
+finds them, or the in-cluster service account), its authentication and its HTTP pool, and
+asks for raw JSON: objects of every kind, core or custom, stay plain dicts (no model
+classes, no dropped fields) and are parsed with orjson. Failures become `ApiError`s here,
+once, with the client's exception kept as the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from gateway.catalog import Kind
+
+log = logging.getLogger(__name__)
+_MAX_ERROR_BODY = 512  # what of an error body reaches a message or a log line
+
+
+class ApiError(Exception):
+    """The API server answered with an error, or could not be reached (status 0)."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}" if status else message)
+        self.status, self.reason, self.message = status, reason, message
+
+
+class ApiConfigError(Exception):
+    """No usable kubeconfig or in-cluster configuration."""
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """Where a kind is served by this cluster (its version may differ from the catalogue's)."""
+
+    group: str
+    version: str
+    plural: str
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace is not None:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return base if name is None else f"{base}/{name}"
+
+
+class KubeApi:
+    def __init__(self, api: client.ApiClient, timeout: float) -> None:
+        self._api = api
+        self.timeout = timeout
+        self.host = str(api.configuration.host)
+
+    @classmethod
+    def connect(cls, kubeconfig: str | None, context: str | None, timeout: float) -> KubeApi:
+        """kubeconfig and context as kubectl finds them ($KUBECONFIG, ~/.kube/config), else in-cluster."""
+        configuration = client.Configuration()
+        try:
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+        except (ConfigException, OSError, TypeError) as kube_error:
+            if kubeconfig or context:
+                raise ApiConfigError(
+                    f"cannot use kubeconfig {kubeconfig or ''} {context or ''}: {kube_error}"
+                ) from None
+            try:
+                config.load_incluster_config(client_configuration=configuration)
+            except ConfigException as e:
+                raise ApiConfigError(f"no kubeconfig ({kube_error}) and not in a cluster ({e})") from None
+        return cls(client.ApiClient(configuration), timeout)
+
+    def _request(self, path: str, query: dict[str, Any] | None, timeout: Any) -> Any:
+        method, url, headers, _, _ = self._api.param_serialize(
+            "GET",
+            path,
+            query_params=list((query or {}).items()),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+        except ApiException as e:
+            raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
+        except urllib3.exceptions.MaxRetryError as e:
+            if isinstance(e.reason, urllib3.exceptions.TimeoutError):
+                raise ApiError(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
+            raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
+        except urllib3.exceptions.TimeoutError as e:
+            raise ApiError(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e}") from e
+        if response.status >= 400:
+            raise _error_of(response.status, response.read())
+        return response
+
+    def get_json(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self._request(path, query, self.timeout)
+        try:
+            doc = orjson.loads(response.read())
+        except orjson.JSONDecodeError as e:
+            raise ApiError(502, "BadGateway", f"the API server sent invalid JSON for {path}") from e
+        if not isinstance(doc, dict):
+            raise ApiError(502, "BadGateway", f"the API server sent no object for {path}")
+        return doc
+
+    def watch(self, path: str, query: dict[str, Any], read_timeout: float) -> Iterator[dict[str, Any]]:
+        """Open a watch now (errors raise here), and return its events as they arrive."""
+        response = self._request(path, {**query, "watch": "true"}, (self.timeout, read_timeout))
+        return self._events(path, response)
+
+    @staticmethod
+    def _events(path: str, response: Any) -> Iterator[dict[str, Any]]:
+        buffer = b""
+        try:
+            for chunk in response.response.stream(64 * 1024, decode_content=True):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield orjson.loads(line)
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise ApiError(0, "Disconnected", f"watch of {path} cut: {e}") from e
+        except orjson.JSONDecodeError as e:
+            raise ApiError(502, "BadGateway", f"the API server sent an invalid watch event for {path}") from e
+        finally:
+            response.response.release_conn()
+
+    def discover(self, kinds: list[Kind]) -> dict[str, Served]:
+        """Which of `kinds` this cluster serves, and at which version. Absent CRDs are left out."""
+        versions: dict[str, list[str]] = {"": ["v1"]}
+        for group in self.get_json("/apis").get("groups") or []:
+            preferred = (group.get("preferredVersion") or {}).get("version")
+            listed = [v.get("version") for v in group.get("versions") or []]
+            versions[group.get("name", "")] = [v for v in [preferred, *listed] if v]
+        plurals: dict[tuple[str, str], set[str]] = {}
+        served: dict[str, Served] = {}
+        for kind in kinds:
+            candidates = [kind.version] + [v for v in versions.get(kind.group, []) if v != kind.version]
+            for version in candidates:
+                if version not in versions.get(kind.group, []):
+                    continue
+                if (kind.group, version) not in plurals:
+                    prefix = f"/apis/{kind.group}/{version}" if kind.group else f"/api/{version}"
+                    resources = self.get_json(prefix).get("resources") or []
+                    plurals[(kind.group, version)] = {r.get("name") for r in resources}
+                if kind.plural in plurals[(kind.group, version)]:
+                    served[kind.name] = Served(kind.group, version, kind.plural)
+                    break
+        return served
+
+
+def _error_of(status: int, body: bytes) -> ApiError:
+    try:
+        doc = orjson.loads(body)
+        reason, message = str(doc.get("reason") or "Unknown"), str(doc.get("message") or "")
+    except (orjson.JSONDecodeError, AttributeError):
+        reason, message = "Unknown", body[:_MAX_ERROR_BODY].decode("utf-8", "replace")
+    return ApiError(status, reason, message[:_MAX_ERROR_BODY])

@@ -1,0 +1,315 @@
+"""WatchCache: the live store, answering from memory kept current by one watch per kind.
+
+Each kind has a `Reflector` in the style of client-go's: LIST (paged) then WATCH from the
+list's resourceVersion with bookmarks; on 410 Gone it lists again and reconciles (objects
+that vanished meanwhile are removed, none is duplicated); on a cut stream it resumes from
+the last resourceVersion; on errors it backs off with jitter. A kind's reflector starts the
+first time a request needs it and stops after `idle_seconds` without use. Kinds the
+cluster does not serve (a CRD not installed) are empty, not errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
+from gateway.errors import GatewayTimeout, ServiceUnavailable
+from gateway.store.indexes import ObjectIndex
+from gateway.store.kube import ApiError, KubeApi, Served
+from gateway.store.normalize import normalize
+
+log = logging.getLogger(__name__)
+
+
+class _Gone(Exception):
+    """The watch's resourceVersion is too old: list again."""
+
+
+@dataclass
+class KindStats:
+    objects: int = 0
+    relists: int = 0
+    restarts: int = 0
+    synced: bool = False
+    watching: bool = False
+    last_error: str = ""
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter, so replicas do not retry in step."""
+
+    base: float = 0.2
+    cap: float = 10.0
+    attempt: int = 0
+
+    def next(self) -> float:
+        self.attempt += 1
+        return random.uniform(0, min(self.cap, self.base * 2**self.attempt))
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+def complete(obj: Object, kind: Kind, served: Served) -> Object:
+    """List items of built-in kinds come without kind and apiVersion: put them back."""
+    if "kind" in obj and "apiVersion" in obj:
+        return obj
+    api_version = f"{served.group}/{served.version}" if served.group else served.version
+    return {"apiVersion": api_version, "kind": kind.name, **obj}
+
+
+class Reflector:
+    """Keeps one kind of the index current. Runs on its own daemon thread."""
+
+    def __init__(self, cache: WatchCache, kind: Kind, served: Served) -> None:
+        self.cache, self.kind, self.served = cache, kind, served
+        self.stats = cache.stats_of(kind.name)
+        self.synced = threading.Event()
+        self.stopping = threading.Event()
+        self.resource_version: str | None = None
+        self.last_used = time.monotonic()
+        self.thread = threading.Thread(target=self.run, name=f"watch-{kind.name}", daemon=True)
+
+    def run(self) -> None:
+        backoff = Backoff()
+        while not self.stopping.is_set():
+            try:
+                if self.resource_version is None:
+                    self.relist()
+                self.watch()
+                backoff.reset()
+            except _Gone:
+                log.info("%s: resourceVersion expired, listing again", self.kind.name)
+                self.resource_version = None
+            except ApiError as e:
+                self.stats.last_error = str(e)
+                self.stats.restarts += 1
+                delay = backoff.next()
+                log.warning("%s: %s; retrying in %.1fs", self.kind.name, e, delay)
+                self.stopping.wait(delay)
+            except Exception:  # a bug must not kill the watch for good
+                log.exception("%s: unexpected error in the watch loop", self.kind.name)
+                self.stats.restarts += 1
+                self.resource_version = None
+                self.stopping.wait(backoff.next())
+        self.stats.watching = False
+
+    def relist(self) -> None:
+        items: list[Object] = []
+        query: dict[str, Any] = {"limit": self.cache.page_size}
+        while True:
+            page = self.cache.api.get_json(self.served.path(), query)
+            items += [normalize(complete(o, self.kind, self.served)) for o in page.get("items") or []]
+            meta = page.get("metadata") or {}
+            if not meta.get("continue"):
+                break
+            query = {"limit": self.cache.page_size, "continue": meta["continue"]}
+        with self.cache.lock:
+            self.cache.index.replace_kind(self.kind.name, items)
+            self.stats.objects = self.cache.index.count(self.kind.name)
+        self.resource_version = str(meta.get("resourceVersion") or "")
+        self.stats.relists += 1
+        self.stats.synced = True
+        self.stats.last_error = ""
+        self.synced.set()
+
+    def watch(self) -> None:
+        self.stats.watching = True
+        query = {
+            "resourceVersion": self.resource_version,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": int(self.cache.watch_seconds),
+        }
+        events = self.cache.api.watch(self.served.path(), query, self.cache.watch_seconds + 30)
+        self.stats.last_error = ""
+        for event in events:
+            if self.stopping.is_set():
+                return
+            self.apply(event)
+
+    def apply(self, event: dict[str, Any]) -> None:
+        kind, obj = event.get("type"), event.get("object")
+        if not isinstance(obj, dict):
+            log.warning("%s: watch event without an object, skipped", self.kind.name)
+            return
+        if kind == "ERROR":
+            if obj.get("code") == 410:
+                raise _Gone()
+            raise ApiError(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
+        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if kind == "BOOKMARK":
+            self.resource_version = rv or self.resource_version
+            return
+        if kind not in ("ADDED", "MODIFIED", "DELETED"):
+            log.warning("%s: unknown watch event type %r, skipped", self.kind.name, kind)
+            return
+        obj = normalize(complete(obj, self.kind, self.served))
+        with self.cache.lock:
+            if kind == "DELETED":
+                self.cache.index.remove(self.kind.name, obj)
+            else:
+                self.cache.index.put(self.kind.name, obj)
+            self.stats.objects = self.cache.index.count(self.kind.name)
+        self.resource_version = rv or self.resource_version
+        self.cache.changed(self.kind.name)
+
+
+@dataclass
+class WatchCache:
+    catalog: Catalog
+    api: KubeApi
+    idle_seconds: float = 600.0
+    watch_seconds: float = 300.0
+    page_size: int = 500
+    index: ObjectIndex = field(init=False)
+    lock: threading.RLock = field(init=False, default_factory=threading.RLock)
+    _served: dict[str, Served] | None = field(init=False, default=None)
+    _discovery_error: str = field(init=False, default="discovery has not run yet")
+    _reflectors: dict[str, Reflector] = field(init=False, default_factory=dict)
+    _stats: dict[str, KindStats] = field(init=False, default_factory=dict)
+    _start_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _closing: threading.Event = field(init=False, default_factory=threading.Event)
+    _listeners: list[Any] = field(init=False, default_factory=list)
+    _started: bool = field(init=False, default=False)
+    _first_discovery: threading.Event = field(init=False, default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.index = ObjectIndex(self.catalog)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> WatchCache:
+        """Discover in the background (retrying until the API server answers); reap idle watches.
+
+        Called on first use, in the process that serves: gunicorn forks its worker after the
+        app is built, and threads do not survive a fork.
+        """
+        with self._start_lock:
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._discover_until_done, name="discovery", daemon=True).start()
+                threading.Thread(target=self._reap_idle, name="watch-reaper", daemon=True).start()
+        return self
+
+    def close(self) -> None:
+        self._closing.set()
+        for reflector in list(self._reflectors.values()):
+            reflector.stopping.set()
+
+    def _discover_until_done(self) -> None:
+        backoff = Backoff(cap=5.0)
+        while not self._closing.is_set() and self._served is None:
+            try:
+                self._served = self.api.discover([k for k in self.catalog.kinds() if not k.part])
+                absent = sorted(k.name for k in self.catalog.kinds() if not k.part and k.name not in self._served)
+                if absent:
+                    log.info("not served by this cluster (treated as empty): %s", ", ".join(absent))
+            except ApiError as e:
+                self._discovery_error = str(e)
+            finally:
+                self._first_discovery.set()
+            if self._served is None:
+                self._closing.wait(backoff.next())
+
+    def _reap_idle(self) -> None:
+        while not self._closing.wait(min(self.idle_seconds / 4, 30.0)):
+            now = time.monotonic()
+            with self._start_lock:
+                for name, reflector in list(self._reflectors.items()):
+                    if now - reflector.last_used > self.idle_seconds:
+                        log.info("%s: idle for %.0fs, stopping its watch", name, now - reflector.last_used)
+                        reflector.stopping.set()
+                        del self._reflectors[name]
+                        with self.lock:
+                            self.index.clear_kind(name)
+                        self._stats[name] = KindStats()
+
+    def stats_of(self, kind: str) -> KindStats:
+        return self._stats.setdefault(kind, KindStats())
+
+    def stats(self) -> dict[str, KindStats]:
+        return dict(self._stats)
+
+    def watched_kinds(self) -> list[str]:
+        return sorted(self._reflectors)
+
+    def on_change(self, listener: Any) -> None:
+        self._listeners.append(listener)
+
+    def changed(self, kind: str) -> None:
+        for listener in self._listeners:
+            listener(kind)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _served_kind(self, kind: str) -> Served | None:
+        self.start()
+        self._first_discovery.wait(self.api.timeout)  # the first request waits for discovery, once
+        if self._served is None:
+            raise ServiceUnavailable(f"the API server is not reachable yet: {self._discovery_error}")
+        return self._served.get(kind)
+
+    def _ensure(self, kind: str) -> bool:
+        """Start `kind`'s watch if needed and wait until it has listed; False if not served."""
+        served = self._served_kind(kind)
+        if served is None:
+            return False
+        reflector = self._reflectors.get(kind)
+        if reflector is None:
+            with self._start_lock:
+                reflector = self._reflectors.get(kind)
+                if reflector is None:  # one watch per kind per process
+                    reflector = Reflector(self, self.catalog.kind(kind), served)
+                    self._reflectors[kind] = reflector
+                    reflector.thread.start()
+        reflector.last_used = time.monotonic()
+        if not reflector.synced.wait(self.api.timeout):
+            error = self._stats[kind].last_error
+            if error:
+                raise ServiceUnavailable(f"cannot list {kind}: {error}")
+            raise GatewayTimeout(f"{kind} has not finished listing after {self.api.timeout:.0f}s")
+        return True
+
+    @contextmanager
+    def _reading(self, kind: str) -> Iterator[bool]:
+        served = self._ensure(kind)
+        with self.lock:
+            yield served
+
+    def get(self, ref: ObjectRef) -> Object | None:
+        with self._reading(ref.kind) as served:
+            return self.index.get(ref) if served else None
+
+    def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
+        with self._reading(kind) as served:
+            return self.index.get_many(kind, namespace, names) if served else {}
+
+    def select(self, query: Query) -> list[Object]:
+        with self._reading(query.kind) as served:
+            return self.index.select(query) if served else []
+
+    def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
+        with self._reading(kind) as served:
+            return self.index.referrers(target, kind) if served else []
+
+    def readiness(self) -> tuple[bool, str]:
+        self.start()
+        self._first_discovery.wait(self.api.timeout)
+        if self._served is None:
+            return False, f"the API server is not reachable: {self._discovery_error}"
+        pending = sorted(k for k, r in self._reflectors.items() if not r.synced.is_set())
+        if pending:
+            return False, f"still listing: {', '.join(pending)}"
+        failing = sorted(f"{k}: {s.last_error}" for k, s in self._stats.items() if s.last_error)
+        if failing:
+            return False, f"watches failing: {'; '.join(failing)}"
+        watching = len(self._reflectors)
+        return True, f"API server {self.api.host}: {watching} kinds watched, {len(self.index)} objects cached"

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from gateway.app import create_app
+from gateway.catalog import CATALOG
+from gateway.config import Config
+from gateway.store.snapshot import SnapshotStore, demo_objects
+from tests.emulator.cluster import Cluster
+from tests.emulator.server import EmulatorServer, Settings
+from tests.server import Gateway, serving
+
+T = TypeVar("T")
+FAST = Settings(bookmark_interval=0.2, max_watch_seconds=30)
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Poll until `check` returns a truthy value; bounded, so a broken watch fails the test."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last  # type: ignore[no-any-return]
+        time.sleep(interval)
+    raise AssertionError(f"not true within {timeout}s (last: {last!r})")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_cluster() -> Cluster:
+    cluster = Cluster()
+    cluster.load(obj for _, obj in demo_objects(CATALOG))
+    return cluster
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(demo_cluster(), settings=FAST).start()
+    yield server
+    server.stop()
+
+
+def live_config(kubeconfig: str, **overrides: Any) -> Config:
+    return Config(kube=True, kubeconfig=kubeconfig, auth="none", api_timeout=5, extra={"TESTING": True}, **overrides)
+
+
+@pytest.fixture
+def live(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Gateway]:
+    """The gateway over the watch cache, against the emulator."""
+    app = create_app(live_config(emulator.kubeconfig(tmp_path / "kubeconfig")))
+    with serving(app) as gateway:
+        yield gateway
+    app.extensions["gateway"].store.close()
+
+
+@pytest.fixture
+def direct(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Gateway]:
+    """The gateway reading the emulator on every request (--cache none)."""
+    with serving(create_app(live_config(emulator.kubeconfig(tmp_path / "kubeconfig"), cache="none"))) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def snapshot_of(emulator: EmulatorServer) -> Iterator[Gateway]:
+    """The same cluster content, served from a snapshot: what the live gateway must match."""
+    store = SnapshotStore.from_objects(CATALOG, emulator.cluster.dump(), "emulator dump")
+    with serving(create_app(Config(extra={"TESTING": True}), store=store)) as gateway:
+        yield gateway
