@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,26 @@ def test_secrets_from_the_api_are_redacted_at_ingestion(live: Gateway, emulator:
     served = live.json("/namespaces/demo/secrets/ssh-key")
     assert "data" not in served and served["dataKeys"] == ["key"]
     assert secret["data"]["key"] not in live.get("/namespaces/demo/secrets").text
+
+
+def test_a_slow_api_server_is_a_504_status_not_a_hang(emulator: EmulatorServer, tmp_path: Path) -> None:
+    config = live_config(emulator.kubeconfig(tmp_path / "kc"), cache="none")
+    app = create_app(dataclasses.replace(config, api_timeout=0.3))
+    with serving(app) as gateway:
+        assert gateway.get("/readyz").status_code == 200
+        emulator.cluster.faults.latency = 1.0
+        try:
+            response = gateway.get("/namespaces/demo/vms/fedora")
+        finally:
+            emulator.cluster.faults.latency = 0.0
+    assert response.status_code == 504
+    assert response.json()["reason"] == "Timeout"
+
+
+def test_api_errors_in_direct_mode_are_503_statuses(direct: Gateway, emulator: EmulatorServer) -> None:
+    direct.get("/readyz")
+    emulator.cluster.faults.fail_next, emulator.cluster.faults.fail_paths = 1, "virtualmachines"
+    response = direct.get("/namespaces/demo/vms")
+    assert response.status_code == 503
+    assert response.json()["kind"] == "Status" and "injected fault" in response.json()["message"]
+    assert direct.get("/namespaces/demo/vms").status_code == 200
