@@ -149,3 +149,29 @@ def test_environment_variables_mirror_the_flags() -> None:
     assert (config.manifests, config.port, config.optimize) == (("a", "b"), 9000, False)
     with pytest.raises(ConfigError, match="KUBEVIRT_GATEWAY_PORT must be a number"):
         from_env({"KUBEVIRT_GATEWAY_PORT": "eighty"})
+
+
+def test_serve_kube_under_gunicorn_watches_the_cluster(tmp_path: Path) -> None:
+    # gunicorn forks its worker after the app is built: the watch cache must start in the worker
+    from tests.emulator.server import EmulatorServer
+    from tests.store.conftest import FAST, demo_cluster
+
+    with EmulatorServer(demo_cluster(), settings=FAST).start() as emulator:
+        kubeconfig = emulator.kubeconfig(tmp_path / "kubeconfig")
+        port = free_port()
+        command = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none",
+                   "--kubeconfig", kubeconfig, "--port", str(port)]  # fmt: skip
+        with running(command, port) as url:
+            doc = requests.get(url + "/namespaces/demo/vms/fedora", params={"follow": "vmi.pod"}, timeout=10).json()
+            assert doc["vmi"]["pod"]["metadata"]["name"] == "virt-launcher-fedora-h7l2d"
+            emulator.cluster.delete("VirtualMachine", "demo", "cirros")
+            deadline = time.monotonic() + 10
+            while requests.get(url + "/namespaces/demo/vms/cirros", timeout=5).status_code != 404:
+                assert time.monotonic() < deadline, "the deletion never reached the gateway"
+                time.sleep(0.05)
+
+
+def test_kube_without_auth_choice_refuses_to_serve_unauthenticated() -> None:
+    result = run_cli("serve", "--kube")
+    assert result.returncode == 2
+    assert "pass --auth none" in result.stderr
