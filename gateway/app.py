@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.api import discovery, health, objects
+from gateway.api import discovery, graphs, health, objects
 from gateway.api.errors import GatewayApi
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
@@ -15,6 +15,8 @@ from gateway.follow.engine import FollowEngine
 from gateway.follow.optimized import register_batches
 from gateway.follow.paths import FollowLimits
 from gateway.follow.registry import HandlerRegistry
+from gateway.graph.appgraph import ApplicationGraphBuilder
+from gateway.graph.objectgraph import ObjectGraphBuilder
 from gateway.store import Store
 from gateway.store.direct import DirectStore
 from gateway.store.kube import ApiConfigError, KubeApi
@@ -59,15 +61,20 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         **dict(config.extra),
     )
     store = store if store is not None else build_store(config, CATALOG)
+    documents = build_documents(config)
+    objectgraph = ObjectGraphBuilder(documents.engine)
+    documents.engine.providers["objectgraph"] = lambda store, roots: objectgraph.build(store, roots)
     app.extensions["gateway"] = GatewayState(
         config=config,
         store=store,
-        documents=build_documents(config),
+        documents=documents,
+        objectgraph=objectgraph,
+        appgraph=ApplicationGraphBuilder(documents.engine),
         memoize=isinstance(store, DirectStore),
     )
     api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
     app.extensions["gateway_api"] = api
-    for blueprint in (health.blp, discovery.blp, objects.blp):
+    for blueprint in (health.blp, discovery.blp, graphs.blp, objects.blp):
         api.register_blueprint(blueprint)
     # after_request hooks run last-registered first: the reads header is set before metrics read it
     init_metrics(app, store)

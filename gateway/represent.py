@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.catalog import Catalog, Entity, Named, ObjectRef, Parts, Selected, href_for
+from gateway.catalog import Catalog, Computed, Entity, Named, ObjectRef, Parts, Selected, href_for
 
 
 def via_of(entity: Entity) -> tuple[str, str] | None:
@@ -41,6 +41,8 @@ def links_of(entity: Entity, catalog: Catalog) -> dict[str, dict[str, str]]:
         elif isinstance(resolver, Parts):
             if resolver.parts(entity):
                 links[rel] = {"href": sub}
+        elif isinstance(resolver, Computed):
+            links[rel] = {"href": sub, "kind": link.targets[0]}
         else:
             links[rel] = {"href": sub}
     return links

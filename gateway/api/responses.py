@@ -10,6 +10,8 @@ from flask import Response, current_app, g
 
 from gateway.config import Config
 from gateway.documents import Documents
+from gateway.graph.appgraph import ApplicationGraphBuilder
+from gateway.graph.objectgraph import ObjectGraphBuilder
 from gateway.store import Store
 from gateway.store.counting import CountingStore
 from gateway.store.direct import MemoStore
@@ -24,6 +26,8 @@ class GatewayState:
     config: Config
     store: Store
     documents: Documents
+    objectgraph: ObjectGraphBuilder
+    appgraph: ApplicationGraphBuilder
     memoize: bool = False
     """Give each request its own memo (direct mode: the same read twice is one API call)."""
 

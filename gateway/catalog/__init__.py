@@ -9,7 +9,9 @@ from gateway.catalog import core, kubevirt
 from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for
 from gateway.catalog.links import (
     Catalog,
+    Computed,
     Entity,
+    GraphStep,
     Join,
     Link,
     MissingProbe,
@@ -28,6 +30,7 @@ def build() -> Catalog:
         catalog.add_kind(kind)
     core.add_links(catalog)
     kubevirt.add_links(catalog)
+    kubevirt.add_graphs(catalog)
     catalog.freeze()
     return catalog
 
@@ -37,7 +40,9 @@ CATALOG = build()
 __all__ = [
     "CATALOG",
     "Catalog",
+    "Computed",
     "Entity",
+    "GraphStep",
     "Join",
     "Kind",
     "Link",

@@ -9,16 +9,16 @@ from gateway.catalog.links import Catalog, Entity, Join, Query
 from gateway.selectors import LabelSelector
 
 KINDS = (
-    Kind("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", "pvcs", True),
+    Kind("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", "pvcs", True, dependency="storage"),
     Kind("PersistentVolume", "", "v1", "persistentvolumes", "pvs", False),
     Kind("StorageClass", "storage.k8s.io", "v1", "storageclasses", "storageclasses", False),
-    Kind("ConfigMap", "", "v1", "configmaps", "configmaps", True),
-    Kind("Secret", "", "v1", "secrets", "secrets", True),
-    Kind("ServiceAccount", "", "v1", "serviceaccounts", "serviceaccounts", True),
+    Kind("ConfigMap", "", "v1", "configmaps", "configmaps", True, dependency="config"),
+    Kind("Secret", "", "v1", "secrets", "secrets", True, dependency="config"),
+    Kind("ServiceAccount", "", "v1", "serviceaccounts", "serviceaccounts", True, dependency="config"),
     Kind("Pod", "", "v1", "pods", "pods", True),
     Kind("Service", "", "v1", "services", "services", True),
     Kind("Node", "", "v1", "nodes", "nodes", False),
-    Kind("ControllerRevision", "apps", "v1", "controllerrevisions", "controllerrevisions", True),
+    Kind("ControllerRevision", "apps", "v1", "controllerrevisions", "controllerrevisions", True, dependency="config"),
     Kind(
         "NetworkAttachmentDefinition",
         "k8s.cni.cncf.io",
@@ -26,8 +26,9 @@ KINDS = (
         "network-attachment-definitions",
         "networkattachmentdefinitions",
         True,
+        dependency="network",
     ),
-    Kind("IPAMClaim", "k8s.cni.cncf.io", "v1alpha1", "ipamclaims", "ipamclaims", True),
+    Kind("IPAMClaim", "k8s.cni.cncf.io", "v1alpha1", "ipamclaims", "ipamclaims", True, dependency="network"),
 )
 
 PVC, POD, VM = "PersistentVolumeClaim", "Pod", "VirtualMachine"
@@ -96,7 +97,7 @@ def add_links(c: Catalog) -> None:
                           "the DataVolume in metadata.ownerReferences"))
     c.add_link(PVC, selected("datasource", "DataSource", _publishing_data_source,
                              "the DataSource whose spec.source.pvc is this PVC (a golden image)",
-                             many=False, optional=True, pick=lambda e, found: found[:1],
+                             many=False, absent_ok=True, pick=lambda e, found: found[:1],
                              join=PUBLISHED_PVC))
     c.add_link(PVC, referrers("vms", VM, "VirtualMachines that name this PVC (reverse of their links)"))
     c.add_link(PVC, referrers("pods", POD, "Pods that mount this PVC (reverse of Pod.pvcs)"))

@@ -24,9 +24,12 @@ def named(
     many: bool = False,
     missing: MissingProbe | None = None,
     via: tuple[str, str] | None = None,
+    optional: bool = False,
 ) -> Link:
     """Targets the entity names."""
-    return Link(rel, _targets(target), many, Named(find, missing), doc, frozenset([via]) if via else frozenset())
+    return Link(
+        rel, _targets(target), many, Named(find, missing), doc, frozenset([via]) if via else frozenset(), optional
+    )
 
 
 def selected(
@@ -39,10 +42,10 @@ def selected(
     join: Join | None = None,
     pick: Callable[[Entity, list[Object]], list[Object]] | None = None,
     present: Callable[[Entity], bool] | None = None,
-    optional: bool = False,
+    absent_ok: bool = False,
 ) -> Link:
     """Targets found by a query in the entity's namespace."""
-    return Link(rel, (target,), many, Selected(query, pick, present, optional, join), doc)
+    return Link(rel, (target,), many, Selected(query, pick, present, absent_ok, join), doc)
 
 
 def parts(rel: str, target: str, carve: Callable[[Entity], list[Object]], doc: str) -> Link:

@@ -25,6 +25,8 @@ class Kind:
     namespaced: bool
     part: bool = False
     """A sub-entity of another object (a VM's volume), not an API object."""
+    dependency: str = "compute"
+    """KubeVirt's `kubevirt.io/dependency-type` for objects of this kind: storage, compute, config, network."""
 
     @property
     def api_version(self) -> str:

@@ -18,75 +18,34 @@ from gateway.catalog.declare import (
     selected,
 )
 from gateway.catalog.kinds import Kind, Object, ObjectRef
-from gateway.catalog.links import Catalog, Entity, Join, MissingProbe, Query
+from gateway.catalog.links import Catalog, Computed, Entity, GraphStep, Join, Link, MissingProbe, Query
 from gateway.selectors import LabelSelector
 
 INSTANCETYPE = "instancetype.kubevirt.io"
+# fmt: off
 KINDS = (
     Kind("VirtualMachine", "kubevirt.io", "v1", "virtualmachines", "vms", True),
     Kind("VirtualMachineInstance", "kubevirt.io", "v1", "virtualmachineinstances", "vmis", True),
-    Kind(
-        "VirtualMachineInstanceMigration",
-        "kubevirt.io",
-        "v1",
-        "virtualmachineinstancemigrations",
-        "migrations",
-        True,
-    ),
-    Kind("DataVolume", "cdi.kubevirt.io", "v1beta1", "datavolumes", "datavolumes", True),
+    Kind("VirtualMachineInstanceMigration", "kubevirt.io", "v1", "virtualmachineinstancemigrations", "migrations",
+         True),
+    Kind("DataVolume", "cdi.kubevirt.io", "v1beta1", "datavolumes", "datavolumes", True, dependency="storage"),
     Kind("DataSource", "cdi.kubevirt.io", "v1beta1", "datasources", "datasources", True),
-    Kind(
-        "VirtualMachineInstancetype",
-        INSTANCETYPE,
-        "v1beta1",
-        "virtualmachineinstancetypes",
-        "instancetypes",
-        True,
-    ),
-    Kind(
-        "VirtualMachineClusterInstancetype",
-        INSTANCETYPE,
-        "v1beta1",
-        "virtualmachineclusterinstancetypes",
-        "clusterinstancetypes",
-        False,
-    ),
-    Kind(
-        "VirtualMachinePreference",
-        INSTANCETYPE,
-        "v1beta1",
-        "virtualmachinepreferences",
-        "preferences",
-        True,
-    ),
-    Kind(
-        "VirtualMachineClusterPreference",
-        INSTANCETYPE,
-        "v1beta1",
-        "virtualmachineclusterpreferences",
-        "clusterpreferences",
-        False,
-    ),
-    Kind(
-        "VirtualMachineSnapshot",
-        "snapshot.kubevirt.io",
-        "v1beta1",
-        "virtualmachinesnapshots",
-        "vmsnapshots",
-        True,
-    ),
-    Kind(
-        "VirtualMachineExport",
-        "export.kubevirt.io",
-        "v1beta1",
-        "virtualmachineexports",
-        "vmexports",
-        True,
-    ),
+    Kind("VirtualMachineInstancetype", INSTANCETYPE, "v1beta1", "virtualmachineinstancetypes", "instancetypes", True,
+         dependency="config"),
+    Kind("VirtualMachineClusterInstancetype", INSTANCETYPE, "v1beta1", "virtualmachineclusterinstancetypes",
+         "clusterinstancetypes", False, dependency="config"),
+    Kind("VirtualMachinePreference", INSTANCETYPE, "v1beta1", "virtualmachinepreferences", "preferences", True,
+         dependency="config"),
+    Kind("VirtualMachineClusterPreference", INSTANCETYPE, "v1beta1", "virtualmachineclusterpreferences",
+         "clusterpreferences", False, dependency="config"),
+    Kind("VirtualMachineSnapshot", "snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "vmsnapshots", True),
+    Kind("VirtualMachineExport", "export.kubevirt.io", "v1beta1", "virtualmachineexports", "vmexports", True),
     # Sub-entities of a VM or VMI: served under their owner, never listed on their own.
     Kind("Volume", "", "", "", "volumes", True, part=True),
     Kind("Network", "", "", "", "networks", True, part=True),
+    Kind("ObjectGraph", "", "", "", "objectgraph", True, part=True),
 )
+# fmt: on
 
 VM, VMI, VMIM = "VirtualMachine", "VirtualMachineInstance", "VirtualMachineInstanceMigration"
 DV, PVC, SECRET = "DataVolume", "PersistentVolumeClaim", "Secret"
@@ -134,13 +93,14 @@ def _data_volume_templates(e: Entity) -> list[ObjectRef]:
     return [r for t in templates for r in _ref(DV, e.namespace, _dig(t, "metadata", "name"))]
 
 
-def _access_credentials(e: Entity) -> list[ObjectRef]:
-    names = refs.access_credential_secrets(_dig(e.obj, "spec", "template", "spec"))
-    return [r for n in names for r in _ref(SECRET, e.namespace, n)]
-
-
 def _template_spec(e: Entity) -> Any:
+    """What a VM runs (spec.template.spec) or a VMI runs (spec): the same VirtualMachineInstanceSpec."""
     return _dig(e.obj, "spec", "template", "spec") if e.kind.name == VM else _dig(e.obj, "spec")
+
+
+def _access_credentials(e: Entity) -> list[ObjectRef]:
+    names = refs.access_credential_secrets(_template_spec(e))
+    return [r for n in names for r in _ref(SECRET, e.namespace, n)]
 
 
 def _sub_entities(kind: str, items: str, devices: str, device_key: str) -> Callable[[Entity], list[Object]]:
@@ -206,20 +166,24 @@ def _launcher_pod(e: Entity) -> Query:
 def _current_pod(e: Entity, pods: list[Object]) -> list[Object]:
     """During a migration two launcher pods exist: prefer the one on the VMI's node."""
     node = _dig(e.obj, "status", "nodeName")
-    on_node = [p for p in pods if _dig(p, "spec", "nodeName") == node]
+    on_node = [p for p in pods if node and _dig(p, "spec", "nodeName") == node]
     return sorted(on_node or pods, key=refs.name_key)[:1]
 
 
 def _needs_backend_storage(e: Entity) -> bool:
-    domain = _dig(e.obj, "spec", "template", "spec", "domain")
+    """A persistent TPM or EFI keeps its state in a backend-storage PVC."""
+    domain = _dig(_template_spec(e), "domain")
     return (
         _dig(domain, "devices", "tpm", "persistent") is True
         or _dig(domain, "firmware", "bootloader", "efi", "persistent") is True
     )
 
 
-def _first(e: Entity, found: list[Object]) -> list[Object]:
-    return sorted(found, key=refs.name_key)[:1]
+def _newest_live(e: Entity, found: list[Object]) -> list[Object]:
+    """KubeVirt's choice among backend-storage PVCs: the newest one not being deleted."""
+    live = [o for o in found if not _dig(o, "metadata", "deletionTimestamp")]
+    newest = sorted(live, key=lambda o: str(_dig(o, "metadata", "creationTimestamp") or ""), reverse=True)
+    return newest[:1]
 
 
 def _volume(kind: str, source_type: str, *path: str) -> Callable[[Entity], list[ObjectRef]]:
@@ -267,12 +231,58 @@ SOURCE_JOIN = by_name(lambda o: _dig(o, "spec", "source", "name"))
 MIGRATION_JOIN = by_name(lambda m: _dig(m, "spec", "vmiName"))
 
 
+def _first_launcher(e: Entity, pods: list[Object]) -> list[Object]:
+    """KubeVirt's objectgraph takes the first launcher pod in API order (by name) owned by the VMI's
+    name or naming it in its domain annotation: after a live migration, possibly the old pod."""
+
+    def belongs(pod: Object) -> bool:
+        owners = refs.maps(_dig(pod, "metadata", "ownerReferences"))
+        if any(o.get("kind") == VMI and o.get("name") == e.name for o in owners):
+            return True
+        return bool(_dig(pod, "metadata", "annotations", "kubevirt.io/domain") == e.name)
+
+    return [p for p in sorted(pods, key=refs.name_key) if belongs(p)][:1]
+
+
+def _step(*path: str, **kwargs: Any) -> GraphStep:
+    return GraphStep(tuple(path), **kwargs)
+
+
+# KubeVirt's objectgraph subresource (v1.6 and later), child by child, in its order.
+VOLUME_NODES = (
+    _step("datavolume", types=frozenset({"dataVolume"}), children=(_step("pvc"),), instead_if_collected=_step("pvc")),
+    _step("pvc", types=frozenset({"persistentVolumeClaim"})),  # memoryDump volumes give no node
+    _step("configmap"),
+    _step("secret"),
+    _step("serviceaccount"),
+    _step("userdata"),
+    _step("networkdata"),
+)
+VMI_NODES = (
+    _step("accesscredentials"),
+    _step("volumes", each=VOLUME_NODES),
+    _step("backendstorage"),
+    _step("networks", each=(_step("nad"),)),
+)
+OBJECT_GRAPHS = {
+    VM: (
+        _step("vmi", children=(_step("pod", pick=_first_launcher),)),
+        _step("instancetype"),
+        _step("instancetype", "revision"),
+        _step("preference"),
+        _step("preference", "revision"),
+        *VMI_NODES,
+    ),
+    VMI: (_step("pod", pick=_first_launcher), *VMI_NODES),
+}
+
+
 # fmt: off
 def add_links(c: Catalog) -> None:
     c.add_link(VM, named("instancetype", INSTANCETYPES, _matcher("instancetype"),
-                         "spec.instancetype (kind: namespaced or cluster, cluster when omitted)"))
+                         "spec.instancetype (kind: namespaced or cluster, cluster when omitted)", optional=True))
     c.add_link(VM, named("preference", PREFERENCES, _matcher("preference"),
-                         "spec.preference (kind: namespaced or cluster, cluster when omitted)"))
+                         "spec.preference (kind: namespaced or cluster, cluster when omitted)", optional=True))
     c.add_link(VM, named("vmi", VMI, _vmi, "the VirtualMachineInstance of the same name, while status.created"))
     c.add_link(VM, parts("volumes", "Volume", VOLUMES, "spec.template.spec.volumes"))
     c.add_link(VM, named("datavolumetemplates", DV, _data_volume_templates,
@@ -281,10 +291,11 @@ def add_links(c: Catalog) -> None:
                          "spec.template.spec.accessCredentials[]: ssh key secret, else user password secret",
                          many=True))
     c.add_link(VM, parts("networks", "Network", NETWORKS, "spec.template.spec.networks"))
-    c.add_link(VM, selected("backendstorage", PVC, _labelled(PVC, "persistent-state-for"),
-                            "the PVC labelled persistent-state-for=<vm> (persistent TPM or EFI)",
-                            many=False, pick=_first, present=_needs_backend_storage,
-                            join=by_name(lambda o: _dig(o, "metadata", "labels", "persistent-state-for"))))
+    for kind in (VM, VMI):
+        c.add_link(kind, selected("backendstorage", PVC, _labelled(PVC, "persistent-state-for"),
+                                  "the newest PVC labelled persistent-state-for=<name> (persistent TPM or EFI)",
+                                  many=False, pick=_newest_live, present=_needs_backend_storage,
+                                  join=by_name(lambda o: _dig(o, "metadata", "labels", "persistent-state-for"))))
     c.add_link(VM, selected("ipamclaims", "IPAMClaim", _labelled("IPAMClaim", "vm.kubevirt.io/name"),
                             "IPAMClaims labelled vm.kubevirt.io/name=<vm>",
                             join=by_name(lambda o: _dig(o, "metadata", "labels", "vm.kubevirt.io/name"))))
@@ -312,6 +323,9 @@ def add_links(c: Catalog) -> None:
     c.add_link(VMI, selected("migrations", VMIM, _migrations,
                              "VirtualMachineInstanceMigrations whose spec.vmiName is this VMI", join=MIGRATION_JOIN))
     c.add_link(VMI, parts("volumes", "Volume", VOLUMES, "spec.volumes"))
+    c.add_link(VMI, parts("networks", "Network", NETWORKS, "spec.networks"))
+    c.add_link(VMI, named("accesscredentials", SECRET, _access_credentials,
+                          "spec.accessCredentials[]: ssh key secret, else user password secret", many=True))
 
     c.add_link("Volume", named("pvc", PVC, lambda e: _ref(PVC, e.namespace, refs.volume_claim(e.obj)),
                                "dataVolume.name, persistentVolumeClaim.claimName or memoryDump.claimName"))
@@ -326,7 +340,7 @@ def add_links(c: Catalog) -> None:
         c.add_link("Volume", named(rel, SECRET, _cloud_init(ref_field),
                                    f"cloudInitNoCloud/cloudInitConfigDrive {ref_field}.name"))
     c.add_link("Network", named("nad", "NetworkAttachmentDefinition", _nad,
-                                "multus.networkName: ns/name, or name in the VM's namespace"))
+                                "multus.networkName: ns/name, or name in the VM's namespace", optional=True))
 
     c.add_link(DV, named("pvc", PVC, lambda e: _ref(PVC, e.namespace, e.name), "the PVC of the same name"))
     c.add_link(DV, named("sourcepvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc (a clone)"))
@@ -349,3 +363,10 @@ def add_links(c: Catalog) -> None:
 
 VOLUMES = _sub_entities("Volume", "volumes", "disks", "disk")
 NETWORKS = _sub_entities("Network", "networks", "interfaces", "interface")
+
+
+def add_graphs(c: Catalog) -> None:
+    for kind, steps in OBJECT_GRAPHS.items():
+        c.add_graph(kind, steps)
+        c.add_link(kind, Link("objectgraph", ("ObjectGraph",), False, Computed("objectgraph"),
+                              "KubeVirt's object graph of this object (GET .../objectgraph)"))  # fmt: skip

@@ -9,6 +9,7 @@ A link names its targets and says *how* they are found, as one of four resolvers
 - `Parts`: sub-entities carved out of the entity itself (a VM's volumes); no reads.
 - `Referrers`: the reverse of every `Named` link of another kind ("which VMs use
   this PVC?"); answered by the stores' reverse index, never declared twice.
+- `Computed`: a document a higher layer computes (KubeVirt's object graph), embedded as is.
 
 Pure: no I/O, no Flask, no Kubernetes client.
 """
@@ -102,7 +103,7 @@ class Selected:
     """For a to-one link: choose among several matches (a migrating VMI has two pods)."""
     present: Callable[[Entity], bool] | None = None
     """Whether the link shows in `links` at all, decided from the entity alone."""
-    optional: bool = False
+    absent_ok: bool = False
     """A to-one link that may lead nowhere: no match embeds nothing, not a missing marker."""
     join: Join | None = None
     """Keys that let a batch match many parents against one list by hash, not pairwise."""
@@ -127,7 +128,14 @@ class Referrers:
     """The kind whose `Named` links point here."""
 
 
-Resolver = Named | Selected | Parts | Referrers
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A document computed from the entity by a provider registered at startup (the object graph)."""
+
+    provider: str
+
+
+Resolver = Named | Selected | Parts | Referrers | Computed
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +148,32 @@ class Link:
     """What it is resolved from, in a line: shown by GET /catalog."""
     via: frozenset[tuple[str, str]] = frozenset()
     """Only reachable through these (parent kind, rel) pairs; empty: always."""
+    optional: bool = False
+    """In KubeVirt's object graph, its targets are optional nodes (a backup may leave them out)."""
 
     def applies(self, via: tuple[str, str] | None) -> bool:
         return not self.via or via in self.via
+
+
+@dataclass(frozen=True, slots=True)
+class GraphStep:
+    """One kind of child in KubeVirt's object graph, reached by catalogue links from its parent node.
+
+    `path` is one or more rels; nodes are made for the last one's targets (intermediate ones,
+    such as an instancetype on the way to its pinned revision, are nodes of earlier steps).
+    """
+
+    path: tuple[str, ...]
+    children: tuple[GraphStep, ...] = ()
+    """Steps from each target, nested as that node's children (a DataVolume's PVC)."""
+    each: tuple[GraphStep, ...] = ()
+    """For a `Parts` link: steps from every part, in order, whose nodes are the parent's children."""
+    types: frozenset[str] = frozenset()
+    """Only from parts of these types (a volume's source type); empty: all."""
+    instead_if_collected: GraphStep | None = None
+    """A target CDI garbage-collected is not a node; this step's nodes stand in for it."""
+    pick: Callable[[Entity, list[Object]], list[Object]] | None = None
+    """KubeVirt's choice among a query's matches, where the graph must choose as KubeVirt does."""
 
 
 class Catalog:
@@ -152,6 +183,7 @@ class Catalog:
         self._kinds: dict[str, Kind] = {}
         self._by_collection: dict[str, Kind] = {}
         self._links: dict[str, dict[str, Link]] = {}
+        self._graphs: dict[str, tuple[GraphStep, ...]] = {}
         self._frozen = False
 
     def add_kind(self, kind: Kind) -> Kind:
@@ -173,6 +205,14 @@ class Catalog:
         if unknown:
             raise ValueError(f"link {kind}.{link.rel} targets unknown kinds {unknown}")
         links[link.rel] = link
+
+    def add_graph(self, kind: str, steps: tuple[GraphStep, ...]) -> None:
+        """The object graph of `kind` (VM, VMI) as steps over its links."""
+        self._check_open()
+        self._graphs[kind] = steps
+
+    def graph(self, kind: str) -> tuple[GraphStep, ...] | None:
+        return self._graphs.get(kind)
 
     def freeze(self) -> None:
         self._frozen = True

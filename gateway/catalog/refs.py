@@ -121,11 +121,13 @@ def instancetype_kind(matcher: Any, which: str) -> str:
 def pinned_revision(vm: Object, which: str) -> str | None:
     """The ControllerRevision a VM pinned for its instancetype or preference.
 
-    The status reference is authoritative; `spec.<which>.revisionName` only when absent.
+    As KubeVirt reads it: `status.<which>Ref.controllerRevisionRef` when the status ref
+    exists; `spec.<which>.revisionName` only when there is no status ref at all.
     """
-    return text(dig(vm, "status", f"{which}Ref", "controllerRevisionRef", "name")) or text(
-        dig(vm, "spec", which, "revisionName")
-    )
+    status_ref = dig(vm, "status", f"{which}Ref")
+    if isinstance(status_ref, Mapping):
+        return text(dig(status_ref, "controllerRevisionRef", "name"))
+    return text(dig(vm, "spec", which, "revisionName"))
 
 
 def labels_subset(selector: Any, labels: Any) -> bool:

@@ -8,10 +8,11 @@ It knows neither Flask nor the Kubernetes client: it reads a `Store`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.catalog import Catalog, Entity, Link, href_for, part_entity
+from gateway.catalog import Catalog, Computed, Entity, Link, href_for, part_entity
 from gateway.catalog.kinds import meta
 from gateway.follow.followers import Target, follow_one
 from gateway.follow.paths import DEFAULT_LIMITS, FollowError, FollowLimits
@@ -28,6 +29,9 @@ class _Pending:
     tree: LinkTree
 
 
+Provider = Callable[[Store, list[Entity]], list[dict[str, Any]]]
+
+
 class FollowEngine:
     def __init__(
         self,
@@ -38,12 +42,18 @@ class FollowEngine:
         self.catalog = catalog
         self.handlers = handlers
         self.limits = limits
+        self.providers: dict[str, Provider] = {}
+        """Computed links' providers, by name: registered by the layers above at startup."""
 
     def document(self, entity: Entity) -> dict[str, Any]:
         return represent(entity, self.catalog)
 
     def resolve(self, store: Store, link: Link, parents: list[Entity]) -> list[list[Target]]:
         """One link for many parents: the batch handler if registered, else one by one."""
+        if isinstance(link.resolver, Computed):
+            kind = self.catalog.kind(link.targets[0])
+            documents = self.providers[link.resolver.provider](store, parents)
+            return [[Target(kind, doc, computed=True)] for doc in documents]
         handler = self.handlers.get(parents[0].kind.name, link.rel) if self.handlers else None
         if handler is not None:
             return handler(store, self.catalog, link, parents)
@@ -61,6 +71,8 @@ class FollowEngine:
     def render(self, parent: Entity, rel: str, target: Target) -> tuple[dict[str, Any], Entity | None]:
         if target.obj is None:
             return missing(self.catalog, target.ref, target.kind.name, f"{parent.href}/{rel}", target.reason), None
+        if target.computed:
+            return target.obj, None
         entity = self.target_entity(parent, rel, target)
         return represent(entity, self.catalog), entity
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gateway.catalog import (
     Catalog,
+    Computed,
     Entity,
     Kind,
     Link,
@@ -28,6 +29,8 @@ class Target:
     obj: Object | None = None
     ref: ObjectRef | None = None
     reason: str = "NotFound"
+    computed: bool = False
+    """A computed document (an object graph): embedded as is, followed no further."""
 
 
 def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> list[Target]:
@@ -49,6 +52,8 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
     if isinstance(resolver, Parts):
         kind = catalog.kind(link.targets[0])
         return [Target(kind, part) for part in resolver.parts(parent)]
+    if isinstance(resolver, Computed):
+        raise TypeError(f"{link.rel} is computed: the engine resolves it through its providers")
     if isinstance(resolver, Referrers):
         kind = catalog.kind(resolver.source)
         return [Target(kind, obj) for obj in store.referrers(parent.ref(), resolver.source)]
@@ -63,7 +68,7 @@ def selected_targets(
     if resolver.pick is not None:
         found = resolver.pick(parent, found)
     kind = catalog.kind(link.targets[0])
-    if not link.many and not found and not resolver.optional:
+    if not link.many and not found and not resolver.absent_ok:
         return [Target(kind)]  # a to-one link with nothing behind it: missing, name unknown
     return [Target(kind, obj) for obj in found]
 

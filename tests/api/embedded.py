@@ -21,4 +21,12 @@ def embedded(doc: Any, path: str) -> list[dict[str, Any]]:
 
 
 def kinds_and_names(entities: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    return {(e["kind"], e.get("name") or e.get("metadata", {}).get("name")) for e in entities}
+    """(kind, name) of entities, missing markers, sub-entities, and object graphs (their root)."""
+    pairs = set()
+    for e in entities:
+        ref = e.get("objectReference")
+        if ref is not None:
+            pairs.add((ref["kind"], ref["name"]))
+        else:
+            pairs.add((e["kind"], e.get("name") or e.get("metadata", {}).get("name")))
+    return pairs

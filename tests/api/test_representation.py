@@ -157,6 +157,8 @@ def test_secrets_carry_their_key_names(demo: Gateway) -> None:
 def test_no_rel_is_named_like_a_field_of_its_entity(demo: Gateway) -> None:
     for kind in CATALOG.kinds():
         rels = set(CATALOG.all_links(kind.name))
+        if kind.name == "ObjectGraph":
+            continue  # a computed document with no links of its own
         if kind.part:
             owner = "/namespaces/demo/vms/fedora/" + kind.collection
             items = demo.json(owner)["items"]

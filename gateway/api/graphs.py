@@ -1,0 +1,97 @@
+"""Object graphs (KubeVirt's subresource, GET or POST) and the application graph of a namespace."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from flask import Response
+
+from gateway.api.blueprint import Blueprint
+from gateway.api.responses import json_response, request_store, state
+from gateway.errors import BadRequest
+from gateway.graph.appgraph import to_dot
+from gateway.graph.objectgraph import GraphOptions, flat
+from gateway.selectors import LabelSelector, Requirement, SelectorError, parse_selector, selector_from_object
+from schemas.graphs import (
+    AppGraphArgs,
+    AppGraphSchema,
+    ObjectGraphArgs,
+    ObjectGraphNodeSchema,
+    ObjectGraphOptionsSchema,
+)
+from schemas.status import StatusSchema
+
+blp = Blueprint("graphs", __name__, description="KubeVirt's object graph and the application graph")
+
+
+def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
+    """Query parameters and an ObjectGraphOptions body together; the body wins where both say."""
+    include = body.get("includeOptionalNodes")
+    if include is None:
+        include = args.get("includeOptionalNodes")
+    requirements: tuple[Requirement, ...] = ()
+    try:
+        if args.get("labelSelector"):
+            requirements += parse_selector(args["labelSelector"]).requirements
+        if body.get("labelSelector"):
+            requirements += selector_from_object(body["labelSelector"]).requirements
+    except SelectorError as e:
+        raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
+    return GraphOptions(include_optional=include is not False, selector=LabelSelector(requirements))
+
+
+def _objectgraph(collection: str, namespace: str, name: str, args: dict[str, Any], body: dict[str, Any]) -> Response:
+    docs = state().documents
+    options = _options(args, body or {})
+    store = request_store()
+    kind = docs.kind(collection)
+    root = docs.entity(store, kind, namespace, name)
+    (graph,) = state().objectgraph.build(store, [root], options)
+    return json_response({"items": flat(graph)} if args["format"] == "flat" else graph)
+
+
+def _documented(func: Any) -> Any:
+    func = blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")(func)
+    return blp.alt_response(404, schema=StatusSchema, description="No such VM or VMI")(func)
+
+
+@blp.route("/namespaces/<namespace>/vms/<name>/objectgraph", methods=["GET", "POST"])
+@blp.arguments(ObjectGraphArgs, location="query")
+@blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
+@blp.response(200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree (or {items} with format=flat)")
+@_documented
+def vm_objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, name: str) -> Response:
+    return _objectgraph("vms", namespace, name, args, body)
+
+
+@blp.route("/namespaces/<namespace>/vmis/<name>/objectgraph", methods=["GET", "POST"])
+@blp.arguments(ObjectGraphArgs, location="query")
+@blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
+@blp.response(200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree (or {items} with format=flat)")
+@_documented
+def vmi_objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, name: str) -> Response:
+    return _objectgraph("vmis", namespace, name, args, body)
+
+
+@blp.route("/namespaces/<namespace>/graph")
+@blp.arguments(AppGraphArgs, location="query")
+@blp.response(200, AppGraphSchema, description="Radius-shaped application graph (or Graphviz DOT with format=dot)")
+@blp.alt_response(400, schema=StatusSchema, description="Malformed label selector")
+@blp.alt_response(404, schema=StatusSchema, description="No VM in this scope")
+def app_graph(args: dict[str, Any], namespace: str) -> Response:
+    try:
+        selector = parse_selector(args["labelSelector"]) if args["labelSelector"] else LabelSelector()
+    except SelectorError as e:
+        raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
+    graph = state().appgraph.build(request_store(), namespace, selector)
+    if args["format"] == "dot":
+        return Response(to_dot(graph, namespace), mimetype="text/vnd.graphviz")
+    return json_response(graph)
+
+
+@blp.route("/ui/graph")
+@blp.doc(summary="A page drawing the application graph of ?namespace= in the browser")
+def graph_page() -> Response:
+    page = resources.files("gateway.ui").joinpath("graph.html").read_text(encoding="utf-8")
+    return Response(page, mimetype="text/html")

@@ -1,0 +1,188 @@
+"""KubeVirt's object graph (the `objectgraph` subresource), from the catalogue's graph steps.
+
+A node is `{"objectReference": {apiGroup, kind, name, namespace}, "labels":
+{"kubevirt.io/dependency-type": ...}, "optional"?: true, "children"?: [...]}`, in the order
+and nesting KubeVirt uses. Beyond KubeVirt: a DataVolume that CDI garbage-collected is no
+node (its PVC takes its place), and a named object that does not exist keeps its node with
+the label `kubevirt-gateway.io/missing=true`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.catalog import Catalog, Entity, GraphStep, Kind, Link, Named, Selected, href_for
+from gateway.follow.engine import FollowEngine
+from gateway.follow.followers import Target
+from gateway.selectors import LabelSelector
+from gateway.store import Store
+
+DEPENDENCY = "kubevirt.io/dependency-type"
+MISSING = "kubevirt-gateway.io/missing"
+Node = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    include_optional: bool = True
+    selector: LabelSelector = field(default_factory=LabelSelector)
+
+
+def node(kind: Kind, namespace: str | None, name: str, optional: bool = False, missing: bool = False) -> Node:
+    labels = {DEPENDENCY: kind.dependency}
+    if missing:
+        labels[MISSING] = "true"
+    result: Node = {
+        # KubeVirt writes an empty namespace for cluster-scoped kinds, and "" as the core group
+        "objectReference": {"apiGroup": kind.group, "kind": kind.name, "name": name, "namespace": namespace or ""},
+        "labels": labels,
+    }
+    if optional:
+        result["optional"] = True
+    return result
+
+
+class ObjectGraphBuilder:
+    def __init__(self, engine: FollowEngine) -> None:
+        self.engine = engine
+        self.catalog: Catalog = engine.catalog
+
+    def build(self, store: Store, roots: list[Entity], options: GraphOptions = GraphOptions()) -> list[Node]:
+        """One graph per root (VMs or VMIs), resolved together: one read per kind per step."""
+        graphs = []
+        children = self._steps(store, roots, lambda e: self.catalog.graph(e.kind.name) or ())
+        for root, kids in zip(roots, children, strict=True):
+            graph = node(root.kind, root.namespace, root.name)
+            kept = filtered(kids, options)
+            if kept:
+                graph["children"] = kept
+            graphs.append(graph)
+        return graphs
+
+    def _steps(self, store: Store, entities: list[Entity], steps_of: Any) -> list[list[Node]]:
+        """The child nodes of each entity, step after step, in the order KubeVirt adds them."""
+        out: list[list[Node]] = [[] for _ in entities]
+        by_steps: dict[tuple[GraphStep, ...], list[int]] = defaultdict(list)
+        for i, e in enumerate(entities):
+            by_steps[steps_of(e)].append(i)
+        for steps, indexes in by_steps.items():
+            members = [entities[i] for i in indexes]
+            per_step = [self._step(store, members, step) for step in steps]
+            for position, i in enumerate(indexes):
+                for nodes in per_step:
+                    out[i].extend(nodes[position])
+        return out
+
+    def _step(self, store: Store, entities: list[Entity], step: GraphStep) -> list[list[Node]]:
+        out: list[list[Node]] = [[] for _ in entities]
+        current = [(i, e) for i, e in enumerate(entities) if not step.types or e.obj.get("type") in step.types]
+        for rel in step.path[:-1]:  # through intermediate links, placeholders standing in for the missing
+            current = [(i, t) for i, e, target in self._resolve(store, current, rel, None) if (t := target) is not None]
+        rel = step.path[-1]
+        if step.each:
+            parts = [(i, t) for i, _, t in self._resolve(store, current, rel, None) if t is not None]
+            nested = self._steps(store, [p for _, p in parts], lambda _: step.each)
+            for (i, _), nodes in zip(parts, nested, strict=True):
+                out[i].extend(nodes)
+            return out
+        made: list[tuple[int, Node, Entity | None]] = []
+        collected: list[tuple[int, Entity]] = []
+        for i, parent, target in self._resolve(store, current, rel, step):
+            if target is None:
+                continue  # a query that found nothing: KubeVirt adds no node either
+            if isinstance(target, Entity) and target.obj.get("__missing__") == "GarbageCollected":
+                if step.instead_if_collected is not None:
+                    collected.append((i, parent))
+                continue
+            made.append((i, self._node(step, parent, target), target if step.children else None))
+        if step.children:
+            with_children = [(n, t) for _, n, t in made if t is not None]
+            nested = self._steps(store, [t for _, t in with_children], lambda _: step.children)
+            for (n, _), kids in zip(with_children, nested, strict=True):
+                if kids:
+                    n["children"] = kids
+        if collected and step.instead_if_collected is not None:
+            stand_ins = self._step(store, [p for _, p in collected], step.instead_if_collected)
+            for (i, _), nodes in zip(collected, stand_ins, strict=True):
+                made.extend((i, n, None) for n in nodes)
+        for i, n, _ in made:
+            out[i].append(n)
+        return out
+
+    def _node(self, step: GraphStep, parent: Entity, target: Entity) -> Node:
+        link = self.catalog.all_links(parent.kind.name)[step.path[-1]]
+        missing = bool(target.obj.get("__missing__"))
+        return node(target.kind, target.namespace, target.name, link.optional, missing)
+
+    def _resolve(
+        self, store: Store, parents: list[tuple[int, Entity]], rel: str, step: GraphStep | None
+    ) -> Iterator[tuple[int, Entity, Entity | None]]:
+        """(parent index, parent, target) for every target; a missing named target is a placeholder entity."""
+        by_kind: dict[str, list[tuple[int, Entity]]] = defaultdict(list)
+        for i, e in parents:
+            if rel in self.catalog.all_links(e.kind.name):
+                by_kind[e.kind.name].append((i, e))
+        results: list[tuple[int, Entity, Entity | None]] = []
+        for kind, members in by_kind.items():
+            link = self._link(kind, rel, step)
+            resolved = self.engine.resolve(store, link, [e for _, e in members])
+            for (i, parent), targets in zip(members, resolved, strict=True):
+                for target in targets:
+                    results.append((i, parent, self._entity(parent, rel, link, target)))
+        yield from sorted(results, key=lambda r: r[0])  # stable: each parent's targets keep their order
+
+    def _link(self, kind: str, rel: str, step: GraphStep | None) -> Link:
+        link = self.catalog.all_links(kind)[rel]
+        if step is not None and step.pick is not None and isinstance(link.resolver, Selected):
+            return dataclasses.replace(link, resolver=dataclasses.replace(link.resolver, pick=step.pick))
+        return link
+
+    def _entity(self, parent: Entity, rel: str, link: Link, target: Target) -> Entity | None:
+        if target.obj is not None:
+            return self.engine.target_entity(parent, rel, target)
+        if target.ref is None or not isinstance(link.resolver, Named):
+            return None  # found by a query, and nothing matched
+        ref = target.ref  # named but absent: a placeholder, so KubeVirt's node (and any below it) still appear
+        placeholder = {"metadata": {"name": ref.name, "namespace": ref.namespace}, "__missing__": target.reason}
+        return Entity(target.kind, placeholder, ref.namespace, href_for(target.kind, ref.namespace, ref.name),
+                      parent, rel)  # fmt: skip
+
+
+def filtered(nodes: list[Node], options: GraphOptions) -> list[Node]:
+    """KubeVirt's filter: drop optional nodes if asked, and nodes the selector rejects, with their subtrees."""
+    kept = []
+    for n in nodes:
+        if n.get("optional") and not options.include_optional:
+            continue
+        if options.selector and not options.selector.matches(n["labels"]):
+            continue
+        copy = dict(n)
+        children = filtered(n.get("children", []), options)
+        if children:
+            copy["children"] = children
+        else:
+            copy.pop("children", None)
+        kept.append(copy)
+    return kept
+
+
+def flat(graph: Node) -> list[Node]:
+    """Every node once, without nesting, in the order a depth-first walk meets them."""
+    seen: set[tuple[str, str, str, str]] = set()
+    items: list[Node] = []
+
+    def walk(n: Node) -> None:
+        ref = n["objectReference"]
+        key = (ref["apiGroup"], ref["kind"], ref["namespace"], ref["name"])
+        if key not in seen:
+            seen.add(key)
+            items.append({k: v for k, v in n.items() if k != "children"})
+        for child in n.get("children", []):
+            walk(child)
+
+    walk(graph)
+    return items
