@@ -7,12 +7,14 @@ kubevirt-gateway openapi            print the OpenAPI document (YAML)
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from gateway import __version__
+from gateway.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient, render_dot, render_tree
 from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
 from gateway.store.manifests import ManifestError
 
@@ -34,6 +36,20 @@ def build_parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         _add_flag(serve, setting)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML) for this version")
+    graph = commands.add_parser(
+        "graph",
+        help="draw the object graph of a VM or VMI from a running gateway",
+        description="Draw KubeVirt's object graph of a VM or VMI, as served by a running gateway.",
+    )
+    graph.add_argument("kind", choices=["vm", "vmi"], help="a VirtualMachine or a VirtualMachineInstance")
+    graph.add_argument("name")
+    graph.add_argument("-n", "--namespace", default="default")
+    graph.add_argument("-o", "--output", choices=["tree", "json", "dot"], default="tree")
+    graph.add_argument("--gateway", help=f"gateway URL (default ${URL_VARIABLE} or {DEFAULT_URL})")
+    graph.add_argument("--no-optional", action="store_true", help="leave out optional nodes")
+    graph.add_argument(
+        "-l", "--selector", help="only nodes whose labels match, e.g. kubevirt.io/dependency-type=storage"
+    )
     return parser
 
 
@@ -57,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "openapi":
         return print_openapi()
+    if args.command == "graph":
+        return print_graph(args)
     if args.command is None:
         args = build_parser().parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -76,6 +94,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.server import serve
 
     serve(app, config)
+    return 0
+
+
+def print_graph(args: argparse.Namespace) -> int:
+    client = GatewayClient(args.gateway)
+    options: dict[str, str] = {}
+    if args.no_optional:
+        options["includeOptionalNodes"] = "false"
+    if args.selector:
+        options["labelSelector"] = args.selector
+    try:
+        graph = client.object_graph(f"{args.kind}s", args.namespace, args.name, **options)
+    except ClientError as e:
+        print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
+        return 1
+    if args.output == "json":
+        sys.stdout.write(json.dumps(graph, indent=2) + "\n")
+    elif args.output == "dot":
+        sys.stdout.write(render_dot(graph))
+    else:
+        sys.stdout.write(render_tree(graph))
     return 0
 
 

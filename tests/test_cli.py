@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from gateway.config import ConfigError, from_env
+from tests.server import Gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,3 +177,38 @@ def test_kube_without_auth_choice_refuses_to_serve_unauthenticated() -> None:
     result = run_cli("serve", "--kube")
     assert result.returncode == 2
     assert "pass --auth none" in result.stderr
+
+
+def test_graph_command_draws_a_tree_like_kubectl_tree(demo: Gateway) -> None:
+    result = run_cli("graph", "vm", "fedora", "-n", "demo", "--gateway", demo.url)
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["NAMESPACE", "NAME", "DEPENDENCY"]
+    assert rows[0].split() == ["demo", "VirtualMachine/fedora", "compute"]
+    assert rows[1].split() == ["demo", "├─VirtualMachineInstance/fedora", "compute"]
+    assert rows[3].split() == ["├─VirtualMachineClusterInstancetype/u1.medium", "config", "optional"]  # cluster: no ns
+    assert "│ └─Pod/virt-launcher-fedora-9xq4z" in result.stdout
+    assert "└─NetworkAttachmentDefinition/vlan10" in result.stdout
+    assert "network optional" in result.stdout
+
+
+def test_graph_command_json_dot_and_options(demo: Gateway) -> None:
+    as_json = run_cli("graph", "vm", "fedora", "-n", "demo", "--gateway", demo.url, "-o", "json")
+    assert json.loads(as_json.stdout) == demo.json("/namespaces/demo/vms/fedora/objectgraph")
+    dot = run_cli("graph", "vmi", "fedora", "-n", "demo", "--gateway", demo.url, "-o", "dot").stdout
+    assert dot.startswith("digraph objectgraph {")
+    assert '"VirtualMachineInstance/demo/fedora" -> "Pod/demo/virt-launcher-fedora-9xq4z";' in dot
+    storage = run_cli("graph", "vm", "fedora", "-n", "demo", "--gateway", demo.url, "-l",
+                      "kubevirt.io/dependency-type=storage").stdout  # fmt: skip
+    assert "DataVolume/fedora-root" in storage and "Secret" not in storage
+    missing = run_cli("graph", "vm", "cirros", "-n", "demo", "--gateway", demo.url, "--no-optional").stdout
+    assert "Secret/app-credentials" in missing and "MISSING" in missing and "optional" not in missing
+
+
+def test_graph_command_explains_errors(demo: Gateway) -> None:
+    not_found = run_cli("graph", "vm", "nope", "-n", "demo", "--gateway", demo.url)
+    assert not_found.returncode == 1
+    assert '404 virtualmachines "nope" not found' in not_found.stderr
+    unreachable = run_cli("graph", "vm", "fedora", "--gateway", f"http://127.0.0.1:{free_port()}")
+    assert unreachable.returncode == 1 and "cannot reach the gateway" in unreachable.stderr
+    assert "Traceback" not in not_found.stderr + unreachable.stderr

@@ -1,0 +1,94 @@
+"""A Python client for a running gateway, used by the CLI's `graph` and `get` commands.
+
+It talks HTTP with requests-cache's CachedSession: responses are stored, and revalidated
+with their ETags where the gateway sends them, so repeating a call is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import requests
+import requests_cache
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+URL_VARIABLE = "KUBEVIRT_GATEWAY_URL"
+
+
+class ClientError(Exception):
+    """The gateway could not be reached, or answered with an error Status."""
+
+
+class GatewayClient:
+    def __init__(self, url: str | None = None, session: requests.Session | None = None, timeout: float = 30) -> None:
+        self.url = (url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
+        self.session = session or requests_cache.CachedSession(
+            "kubevirt-gateway", backend="memory", expire_after=requests_cache.EXPIRE_IMMEDIATELY
+        )
+        self.timeout = timeout
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        try:
+            response = self.session.get(self.url + path, params=params or None, timeout=self.timeout)
+        except requests.RequestException as e:
+            raise ClientError(f"cannot reach the gateway at {self.url}: {e.__class__.__name__}") from e
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message") or response.reason
+            except ValueError:
+                message = response.text[:200] or response.reason
+            raise ClientError(f"{response.status_code} {message}")
+        return response
+
+    def json(self, path: str, **params: Any) -> Any:
+        return self.get(path, **params).json()
+
+    def object_graph(self, collection: str, namespace: str, name: str, **options: Any) -> dict[str, Any]:
+        graph: dict[str, Any] = self.json(f"/namespaces/{namespace}/{collection}/{name}/objectgraph", **options)
+        return graph
+
+
+def render_tree(graph: dict[str, Any]) -> str:
+    """An object graph as `kubectl tree` draws an ownership tree."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(node: dict[str, Any], prefix: str, branch: str) -> None:
+        ref, labels = node["objectReference"], node.get("labels", {})
+        notes = [labels.get("kubevirt.io/dependency-type", "")]
+        if node.get("optional"):
+            notes.append("optional")
+        if labels.get("kubevirt-gateway.io/missing") == "true":
+            notes.append("MISSING")
+        rows.append((ref.get("namespace", ""), f"{prefix}{branch}{ref['kind']}/{ref['name']}", " ".join(notes)))
+        children = node.get("children", [])
+        for i, child in enumerate(children):
+            last = i == len(children) - 1
+            deeper = prefix + ("" if not branch else ("  " if branch == "└─" else "│ "))
+            walk(child, deeper, "└─" if last else "├─")
+
+    walk(graph, "", "")
+    widths = [max(len(r[i]) for r in [("NAMESPACE", "NAME", "DEPENDENCY"), *rows]) for i in range(2)]
+    lines = [f"{'NAMESPACE':<{widths[0]}}  {'NAME':<{widths[1]}}  DEPENDENCY"]
+    lines += [f"{ns:<{widths[0]}}  {name:<{widths[1]}}  {note}" for ns, name, note in rows]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def render_dot(graph: dict[str, Any]) -> str:
+    """An object graph as Graphviz: each node once, an edge from parent to child."""
+    lines = ["digraph objectgraph {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica, fontsize=10];"]
+
+    def key(node: dict[str, Any]) -> str:
+        ref = node["objectReference"]
+        return f'"{ref["kind"]}/{ref.get("namespace", "")}/{ref["name"]}"'
+
+    def walk(node: dict[str, Any]) -> None:
+        ref = node["objectReference"]
+        style = ", style=dashed" if node.get("optional") else ""
+        lines.append(f'  {key(node)} [label="{ref["kind"]}\\n{ref["name"]}"{style}];')
+        for child in node.get("children", []):
+            walk(child)
+            lines.append(f"  {key(node)} -> {key(child)};")
+
+    walk(graph)
+    return "\n".join([*lines, "}"]) + "\n"

@@ -1,0 +1,134 @@
+"""The application graph of the demo namespace, node by node; DOT; the page drawn in Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from typing import Any
+
+from gateway.catalog import CATALOG, href_for
+from tests.server import Gateway
+
+VM = "/namespaces/demo/vms/"
+NAD = "/namespaces/demo/networkattachmentdefinitions/vlan10"
+SERVICE = "/namespaces/demo/services/fedora-ssh"
+
+
+def by_id(graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in graph["resources"]}
+
+
+def test_the_demo_application_node_by_node(demo: Gateway) -> None:
+    resources = by_id(demo.json("/namespaces/demo/graph"))
+    assert set(resources) == {VM + n for n in ("cirros", "fedora", "rhel9", "win11")} | {SERVICE, NAD}
+
+    service = resources[SERVICE]
+    assert (service["type"], service["name"], service["provisioningState"]) == (
+        "core/Service",
+        "fedora-ssh",
+        "Succeeded",
+    )
+    assert service["connections"] == [{"id": VM + "fedora", "direction": "Outbound"}]
+
+    nad = resources[NAD]
+    assert nad["type"] == "k8s.cni.cncf.io/NetworkAttachmentDefinition"
+    assert nad["connections"] == [
+        {"id": VM + "fedora", "direction": "Inbound"},
+        {"id": VM + "rhel9", "direction": "Inbound"},
+    ]
+
+    fedora = resources[VM + "fedora"]
+    assert fedora["type"] == "kubevirt.io/VirtualMachine" and fedora["provisioningState"] == "Succeeded"
+    assert fedora["connections"] == [{"id": SERVICE, "direction": "Inbound"}, {"id": NAD, "direction": "Outbound"}]
+    assert resources[VM + "rhel9"]["connections"] == [{"id": NAD, "direction": "Outbound"}]
+    assert resources[VM + "win11"]["connections"] == []
+
+    # a VM's output resources are its object graph, flattened, each by its path here
+    for name in ("cirros", "fedora", "rhel9", "win11"):
+        graph = demo.json(f"/namespaces/demo/vms/{name}/objectgraph", format="flat")["items"][1:]
+        expected = [(i["objectReference"]["kind"], i["objectReference"]["name"]) for i in graph]
+        outputs = resources[VM + name]["resources"]
+        assert [(o["type"].rsplit("/", 1)[1], o["name"]) for o in outputs] == expected
+        for out in outputs:
+            assert demo.get(out["id"]).status_code == (404 if out["provisioningState"] == "Failed" else 200)
+
+    # cirros names a secret that does not exist: it cannot start
+    cirros = resources[VM + "cirros"]
+    assert cirros["provisioningState"] == "Failed"
+    assert [o["name"] for o in cirros["resources"] if o["provisioningState"] == "Failed"] == ["app-credentials"]
+
+
+def test_a_label_selector_scopes_the_application(demo: Gateway) -> None:
+    graph = demo.json("/namespaces/demo/graph", labelSelector="app.kubernetes.io/part-of=shop")
+    assert {r["id"] for r in graph["resources"]} == {VM + "fedora", VM + "rhel9", SERVICE, NAD}
+
+
+def test_an_empty_scope_is_404_and_a_bad_selector_400(demo: Gateway) -> None:
+    empty = demo.get("/namespaces/demo/graph", labelSelector="app=nothing")
+    assert empty.status_code == 404 and "empty" in empty.json()["message"]
+    assert demo.get("/namespaces/nowhere/graph").status_code == 404
+    assert demo.get("/namespaces/demo/graph", labelSelector="a in b").status_code == 400
+
+
+def test_dot_output_names_every_resource_and_connection(demo: Gateway) -> None:
+    response = demo.get("/namespaces/demo/graph", format="dot")
+    assert response.headers["Content-Type"].startswith("text/vnd.graphviz")
+    dot = response.text
+    assert dot.startswith('digraph "demo" {') and dot.rstrip().endswith("}")
+    assert f'"{SERVICE}" -> "{VM}fedora";' in dot
+    assert f'"{VM}rhel9" -> "{NAD}";' in dot
+    assert '[label="VirtualMachine\\ncirros", shape=box, style=filled' in dot
+    dot_binary = shutil.which("dot")
+    if dot_binary:  # Graphviz, where installed, must accept it
+        subprocess.run([dot_binary, "-Tsvg", "-o", "/dev/null"], input=dot, text=True, check=True)
+
+
+def test_reverse_links_answer_for_every_relationship_a_vm_declares(demo: Gateway) -> None:
+    """Every object a VM names (through any Named link, its parts included) lists the VM back."""
+    vm_kind = CATALOG.kind("VirtualMachine")
+    checked = 0
+    for vm in demo.json("/namespaces/demo/vms")["items"]:
+        for ref in set(CATALOG.references(vm_kind, vm)):
+            kind = CATALOG.kind(ref.kind)
+            if "vms" not in CATALOG.all_links(kind.name):
+                continue
+            target = demo.get(href_for(kind, ref.namespace, ref.name), follow="vms")
+            if target.status_code == 404:
+                continue  # named but absent: nothing to ask
+            names = [v["metadata"]["name"] for v in target.json()["vms"]]
+            assert vm["metadata"]["name"] in names, (ref, names)
+            checked += 1
+    assert checked >= 10  # the demo VMs name 14 objects that have a reverse link
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_graph_page_draws_the_vms_and_their_dependencies(demo: Gateway) -> None:
+    assert CHROMIUM, "chromium is installed by `make test` (Debian's chromium package)"
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+             f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom",
+             f"{demo.url}/ui/graph?namespace=demo"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    dom = result.stdout
+    assert "resources in namespace demo" in dom, result.stderr[-2000:]
+    graph = demo.json("/namespaces/demo/graph")
+    for resource in graph["resources"]:
+        assert f'data-id="{resource["id"]}"' in dom
+        assert f">{resource['name']}</text>" in dom
+        for out in resource["resources"]:
+            assert f'data-id="{out["id"]}"' in dom
+    edges = sum(1 for r in graph["resources"] for c in r["connections"] if c["direction"] == "Outbound")
+    assert dom.count('class="edge"') == edges == 3
+    assert 'class="output missing" data-id="/namespaces/demo/secrets/app-credentials"' in dom
+
+
+def test_the_page_is_html(demo: Gateway) -> None:
+    response = demo.get("/ui/graph", namespace="demo")
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "/graph?" in response.text
