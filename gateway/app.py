@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from gateway.api import discovery, graphs, health, objects
+from gateway.api.auth import init_auth
 from gateway.api.errors import GatewayApi
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
+from gateway.auth import Authorizer
 from gateway.catalog import CATALOG, Catalog
 from gateway.config import Config, ConfigError
 from gateway.documents import Documents
@@ -26,12 +28,16 @@ from gateway.store.snapshot import SnapshotStore
 VERSION = "0.1.0"
 
 
-def build_store(config: Config, catalog: Catalog) -> Store:
+def connect(config: Config) -> KubeApi:
+    try:
+        return KubeApi.connect(config.kubeconfig, config.context, config.api_timeout)
+    except ApiConfigError as e:
+        raise ConfigError(str(e)) from e
+
+
+def build_store(config: Config, catalog: Catalog, api: KubeApi | None = None) -> Store:
     if config.kube:
-        try:
-            api = KubeApi.connect(config.kubeconfig, config.context, config.api_timeout)
-        except ApiConfigError as e:
-            raise ConfigError(str(e)) from e
+        api = api or connect(config)
         if config.cache == "none":
             return DirectStore(catalog, api)
         return WatchCache(catalog, api, idle_seconds=config.watch_idle_seconds)
@@ -60,10 +66,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         OPENAPI_VERSION="3.0.3",
         **dict(config.extra),
     )
-    store = store if store is not None else build_store(config, CATALOG)
+    kube = connect(config) if config.kube else None
+    store = store if store is not None else build_store(config, CATALOG, kube)
     documents = build_documents(config)
     objectgraph = ObjectGraphBuilder(documents.engine)
-    documents.engine.providers["objectgraph"] = lambda store, roots: objectgraph.build(store, roots)
+    documents.engine.providers["objectgraph"] = objectgraph.provide
     app.extensions["gateway"] = GatewayState(
         config=config,
         store=store,
@@ -76,6 +83,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.extensions["gateway_api"] = api
     for blueprint in (health.blp, discovery.blp, graphs.blp, objects.blp):
         api.register_blueprint(blueprint)
+    if config.effective_auth == "kubernetes" and kube is not None:
+        init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds))
     # after_request hooks run last-registered first: the reads header is set before metrics read it
     init_metrics(app, store)
     app.after_request(add_read_count)

@@ -37,6 +37,7 @@ class Config:
     threads: int = 8
     api_timeout: float = 10.0
     watch_idle_seconds: float = 600.0
+    auth_cache_seconds: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -57,16 +58,10 @@ class Config:
             raise ConfigError(f"--auth must be none or kubernetes, not {self.auth!r}")
         if self.effective_auth == "kubernetes" and not self.kube:
             raise ConfigError("--auth kubernetes needs a live cluster (--kube) to review tokens")
-        if self.effective_auth == "kubernetes":
-            # never serve a live cluster unauthenticated by default: say so, and how to choose it
-            raise ConfigError(
-                "--auth kubernetes (the default with --kube) is not built yet; pass --auth none to serve "
-                "everything the gateway's own credentials can read to anyone who can reach it"
-            )
         for name in ("max_follow_depth", "max_follow_paths", "max_embedded", "threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("api_timeout", "watch_idle_seconds"):
+        for name in ("api_timeout", "watch_idle_seconds", "auth_cache_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
         if not 0 <= self.port <= 65535:
@@ -100,6 +95,7 @@ SETTINGS = (
     Setting("threads", "server threads (default 8)", int),
     Setting("api_timeout", "seconds to wait for the API server before a 504 (default 10)", float),
     Setting("watch_idle_seconds", "stop a kind's watch after this long unused (default 600)", float),
+    Setting("auth_cache_seconds", "remember token and access reviews this long (default 10)", float),
 )
 
 

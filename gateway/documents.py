@@ -11,8 +11,8 @@ from typing import Any
 
 from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, href_for
 from gateway.catalog.kinds import meta
-from gateway.errors import NotFound
-from gateway.follow.engine import FollowEngine
+from gateway.errors import Forbidden, NotFound
+from gateway.follow.engine import Access, FollowEngine
 from gateway.follow.paths import parse_follow
 from gateway.follow.tree import LinkTree
 from gateway.follow.validate import Context, validate
@@ -46,8 +46,14 @@ class Documents:
             raise NotFound(f"{collection} are cluster-scoped: GET /{collection}")
         return kind
 
-    def entity(self, store: Store, kind: Kind, namespace: str | None, name: str) -> Entity:
+    def entity(
+        self, store: Store, kind: Kind, namespace: str | None, name: str, access: Access | None = None
+    ) -> Entity:
+        """The object a request is about; 403 before any read if the caller may not get it."""
         ns = namespace if kind.namespaced else None
+        if access is not None and not access.may_get(kind, ns, name):
+            where = f" in namespace {ns!r}" if ns else ""
+            raise Forbidden(f'{kind.plural} "{name}" is forbidden: you may not get it{where}')
         obj = store.get(ObjectRef(kind.name, ns, name))
         if obj is None:
             where = f" in namespace {ns!r}" if ns else ""
@@ -61,11 +67,19 @@ class Documents:
 
     # --- documents -----------------------------------------------------------------------
 
-    def object(self, store: Store, kind: Kind, namespace: str | None, name: str, follow: str | None) -> dict[str, Any]:
+    def object(
+        self,
+        store: Store,
+        kind: Kind,
+        namespace: str | None,
+        name: str,
+        follow: str | None,
+        access: Access | None = None,
+    ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
-        entity = self.entity(store, kind, namespace, name)
+        entity = self.entity(store, kind, namespace, name, access)
         doc = self.engine.document(entity)
-        self.engine.embed(store, [(entity, doc)], tree)
+        self.engine.embed(store, [(entity, doc)], tree, access)
         return doc
 
     def collection(
@@ -75,13 +89,17 @@ class Documents:
         namespace: str | None,
         params: ListParams,
         follow: str | None,
+        access: Access | None = None,
     ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
+        if access is not None and not access.may_list(kind, namespace if kind.namespaced else None):
+            where = f" in namespace {namespace!r}" if namespace and kind.namespaced else ""
+            raise Forbidden(f"{kind.plural} is forbidden: you may not list them{where}")
         objects = store.select(Query(kind.name, namespace if kind.namespaced else None, params.selector))
         positions = [(str(meta(o).get("namespace") or ""), str(meta(o).get("name", ""))) for o in objects]
         page, token = paginate(objects, positions, params.limit, params.token)
         roots = [(e, self.engine.document(e)) for e in (Entity.root(kind, o) for o in page)]
-        self.engine.embed(store, roots, tree)
+        self.engine.embed(store, roots, tree, access)
         envelope: dict[str, Any] = {
             "kind": f"{kind.name}List",
             "href": href_for(kind, namespace) if namespace or not kind.namespaced else f"/{kind.collection}",
@@ -98,14 +116,15 @@ class Documents:
         name: str,
         rel: str,
         follow: str | None,
+        access: Access | None = None,
     ) -> dict[str, Any]:
         """GET {object}/{rel}: a to-many link as a collection, a to-one link as its target."""
         link = self._link(kind, rel)
         tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in link.targets})
-        parent = self.entity(store, kind, namespace, name)
-        (targets,) = self.engine.resolve(store, link, [parent])
-        rendered = [self.engine.render(parent, rel, t) for t in targets]
-        self.engine.embed(store, [(e, d) for d, e in rendered if e is not None], tree)
+        parent = self.entity(store, kind, namespace, name, access)
+        (targets,) = self.engine.resolve(store, link, [parent], access)
+        rendered = [(d, e) for d, e in (self.engine.render(parent, link, t, access) for t in targets) if d]
+        self.engine.embed(store, [(e, d) for d, e in rendered if e is not None], tree, access)
         if link.many:
             target_kind = link.targets[0] if len(link.targets) == 1 else "Object"
             return {
@@ -127,6 +146,7 @@ class Documents:
         rel: str,
         part: str,
         follow: str | None,
+        access: Access | None = None,
     ) -> dict[str, Any]:
         """GET {object}/{rel}/{name}: one sub-entity, such as a VM's volume."""
         link = self._link(kind, rel)
@@ -134,13 +154,13 @@ class Documents:
         if not part_kind.part:
             raise NotFound(f"{rel} of a {kind.name} are objects with their own href; follow their links")
         tree = self.follow_tree(follow, {Context(part_kind.name, (kind.name, rel))})
-        parent = self.entity(store, kind, namespace, name)
+        parent = self.entity(store, kind, namespace, name, access)
         (targets,) = self.engine.resolve(store, link, [parent])
         for target in targets:
             if target.obj is not None and target.obj.get("name") == part:
                 entity = self.engine.target_entity(parent, rel, target)
                 doc = self.engine.document(entity)
-                self.engine.embed(store, [(entity, doc)], tree)
+                self.engine.embed(store, [(entity, doc)], tree, access)
                 return doc
         raise NotFound(f"{kind.name} {name!r} has no {rel.removesuffix('s')} {part!r}")
 

@@ -90,7 +90,10 @@ _MESSAGES = {
 
 def handle_gateway_error(error: GatewayError) -> Response:
     causes = [{"reason": error.reason, "field": error.field, "message": error.message}] if error.field else None
-    return status(error.code, error.message, error.reason, causes)
+    response = status(error.code, error.message, error.reason, causes)
+    if error.code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kubevirt-gateway"'
+    return response
 
 
 def handle_unexpected(error: Exception) -> Response:

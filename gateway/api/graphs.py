@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response
 
+from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
 from gateway.api.responses import json_response, request_store, state
 from gateway.errors import BadRequest
@@ -46,8 +47,8 @@ def _objectgraph(collection: str, namespace: str, name: str, args: dict[str, Any
     options = _options(args, body or {})
     store = request_store()
     kind = docs.kind(collection)
-    root = docs.entity(store, kind, namespace, name)
-    (graph,) = state().objectgraph.build(store, [root], options)
+    root = docs.entity(store, kind, namespace, name, access())
+    (graph,) = state().objectgraph.build(store, [root], options, access())
     return json_response({"items": flat(graph)} if args["format"] == "flat" else graph)
 
 
@@ -84,7 +85,7 @@ def app_graph(args: dict[str, Any], namespace: str) -> Response:
         selector = parse_selector(args["labelSelector"]) if args["labelSelector"] else LabelSelector()
     except SelectorError as e:
         raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
-    graph = state().appgraph.build(request_store(), namespace, selector)
+    graph = state().appgraph.build(request_store(), namespace, selector, access())
     if args["format"] == "dot":
         return Response(to_dot(graph, namespace), mimetype="text/vnd.graphviz")
     return json_response(graph)

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response
 
+from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
 from gateway.api.responses import json_response, request_store, state
 from gateway.catalog import Kind
@@ -60,7 +61,9 @@ def _namespace(kind: Kind, namespace: str | None) -> str | None:
 def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"]))
+    return json_response(
+        docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"], access())
+    )
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>")
@@ -70,7 +73,7 @@ def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Re
 def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.object(request_store(), kind, namespace, name, args["follow"]))
+    return json_response(docs.object(request_store(), kind, namespace, name, args["follow"], access()))
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>/<rel>")
@@ -80,7 +83,7 @@ def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: 
 def get_namespaced_related(args: dict[str, Any], namespace: str, collection: str, name: str, rel: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"]))
+    return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"], access()))
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>/<rel>/<part>")
@@ -92,7 +95,7 @@ def get_namespaced_part(
 ) -> Response:
     docs = state().documents
     kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.part(request_store(), kind, namespace, name, rel, part, args["follow"]))
+    return json_response(docs.part(request_store(), kind, namespace, name, rel, part, args["follow"], access()))
 
 
 # --- cluster-scoped, and the short forms for namespaced kinds ------------------------------
@@ -106,7 +109,9 @@ def list_cluster(args: dict[str, Any], collection: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection)
     namespace = args.get("namespace") if kind.namespaced else None
-    return json_response(docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"]))
+    return json_response(
+        docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"], access())
+    )
 
 
 @blp.route("/<collection>/<name>")
@@ -116,7 +121,9 @@ def list_cluster(args: dict[str, Any], collection: str) -> Response:
 def get_cluster(args: dict[str, Any], collection: str, name: str) -> Response:
     docs = state().documents
     kind = docs.kind(collection)
-    return json_response(docs.object(request_store(), kind, _namespace(kind, args["namespace"]), name, args["follow"]))
+    return json_response(
+        docs.object(request_store(), kind, _namespace(kind, args["namespace"]), name, args["follow"], access())
+    )
 
 
 @blp.route("/<collection>/<name>/<rel>")
@@ -127,7 +134,7 @@ def get_cluster_related(args: dict[str, Any], collection: str, name: str, rel: s
     docs = state().documents
     kind = docs.kind(collection)
     namespace = _namespace(kind, args["namespace"])
-    return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"]))
+    return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"], access()))
 
 
 @blp.route("/<collection>/<name>/<rel>/<part>")
@@ -138,4 +145,4 @@ def get_cluster_part(args: dict[str, Any], collection: str, name: str, rel: str,
     docs = state().documents
     kind = docs.kind(collection)
     namespace = _namespace(kind, args["namespace"])
-    return json_response(docs.part(request_store(), kind, namespace, name, rel, part, args["follow"]))
+    return json_response(docs.part(request_store(), kind, namespace, name, rel, part, args["follow"], access()))

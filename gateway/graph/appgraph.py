@@ -15,8 +15,8 @@ from collections import defaultdict
 from typing import Any
 
 from gateway.catalog import Catalog, Entity, Query, href_for
-from gateway.errors import NotFound
-from gateway.follow.engine import FollowEngine
+from gateway.errors import Forbidden, NotFound
+from gateway.follow.engine import Access, FollowEngine
 from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat
 from gateway.selectors import LabelSelector
 from gateway.store import Store
@@ -48,13 +48,17 @@ class ApplicationGraphBuilder:
         self.catalog: Catalog = engine.catalog
         self.objects = ObjectGraphBuilder(engine)
 
-    def build(self, store: Store, namespace: str, selector: LabelSelector) -> dict[str, Any]:
+    def build(
+        self, store: Store, namespace: str, selector: LabelSelector, access: Access | None = None
+    ) -> dict[str, Any]:
         vm_kind = self.catalog.kind("VirtualMachine")
+        if access is not None and not access.may_list(vm_kind, namespace):
+            raise Forbidden(f"virtualmachines is forbidden: you may not list them in namespace {namespace!r}")
         vms = [Entity.root(vm_kind, o) for o in store.select(Query(vm_kind.name, namespace, selector))]
         if not vms:
             scope = f" matching {selector}" if selector else ""
             raise NotFound(f"no VirtualMachines in namespace {namespace!r}{scope}: the application graph is empty")
-        graphs = self.objects.build(store, vms)
+        graphs = self.objects.build(store, vms, access=access)
         services = self.engine.resolve(store, self.catalog.all_links(vm_kind.name)["services"], vms)
 
         resources: dict[str, Resource] = {}
@@ -80,6 +84,8 @@ class ApplicationGraphBuilder:
                 if target.obj is None:
                     continue
                 service = self.engine.target_entity(vm, "services", target)
+                if access is not None and not access.may_get(service.kind, service.namespace, service.name):
+                    continue
                 entry = resources.setdefault(service.href, {
                     "id": service.href, "type": resource_type("Service", ""), "name": service.name,
                     "resources": [], "connections": [], "provisioningState": "Succeeded",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.catalog import Catalog, Entity, GraphStep, Kind, Link, Named, Selected, href_for
-from gateway.follow.engine import FollowEngine
+from gateway.follow.engine import Access, FollowEngine
 from gateway.follow.followers import Target
 from gateway.selectors import LabelSelector
 from gateway.store import Store
@@ -24,6 +24,14 @@ from gateway.store import Store
 DEPENDENCY = "kubevirt.io/dependency-type"
 MISSING = "kubevirt-gateway.io/missing"
 Node = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One build: the request's store view and what its caller may see."""
+
+    store: Store
+    access: Access | None
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,20 @@ class ObjectGraphBuilder:
         self.engine = engine
         self.catalog: Catalog = engine.catalog
 
-    def build(self, store: Store, roots: list[Entity], options: GraphOptions = GraphOptions()) -> list[Node]:
-        """One graph per root (VMs or VMIs), resolved together: one read per kind per step."""
+    def build(
+        self,
+        store: Store,
+        roots: list[Entity],
+        options: GraphOptions = GraphOptions(),
+        access: Access | None = None,
+    ) -> list[Node]:
+        """One graph per root (VMs or VMIs), resolved together: one read per kind per step.
+
+        With `access`, a node the caller may not get is left out with its subtree.
+        """
         graphs = []
-        children = self._steps(store, roots, lambda e: self.catalog.graph(e.kind.name) or ())
+        run = _Run(store, access)
+        children = self._steps(run, roots, lambda e: self.catalog.graph(e.kind.name) or ())
         for root, kids in zip(roots, children, strict=True):
             graph = node(root.kind, root.namespace, root.name)
             kept = filtered(kids, options)
@@ -63,7 +81,11 @@ class ObjectGraphBuilder:
             graphs.append(graph)
         return graphs
 
-    def _steps(self, store: Store, entities: list[Entity], steps_of: Any) -> list[list[Node]]:
+    def provide(self, store: Store, roots: list[Entity], access: Access | None) -> list[Node]:
+        """The `objectgraph` link's provider: the follow engine embeds what this returns."""
+        return self.build(store, roots, access=access)
+
+    def _steps(self, run: _Run, entities: list[Entity], steps_of: Any) -> list[list[Node]]:
         """The child nodes of each entity, step after step, in the order KubeVirt adds them."""
         out: list[list[Node]] = [[] for _ in entities]
         by_steps: dict[tuple[GraphStep, ...], list[int]] = defaultdict(list)
@@ -71,29 +93,31 @@ class ObjectGraphBuilder:
             by_steps[steps_of(e)].append(i)
         for steps, indexes in by_steps.items():
             members = [entities[i] for i in indexes]
-            per_step = [self._step(store, members, step) for step in steps]
+            per_step = [self._step(run, members, step) for step in steps]
             for position, i in enumerate(indexes):
                 for nodes in per_step:
                     out[i].extend(nodes[position])
         return out
 
-    def _step(self, store: Store, entities: list[Entity], step: GraphStep) -> list[list[Node]]:
+    def _step(self, run: _Run, entities: list[Entity], step: GraphStep) -> list[list[Node]]:
         out: list[list[Node]] = [[] for _ in entities]
         current = [(i, e) for i, e in enumerate(entities) if not step.types or e.obj.get("type") in step.types]
         for rel in step.path[:-1]:  # through intermediate links, placeholders standing in for the missing
-            current = [(i, t) for i, e, target in self._resolve(store, current, rel, None) if (t := target) is not None]
+            current = [(i, t) for i, e, target in self._resolve(run, current, rel, None) if (t := target) is not None]
         rel = step.path[-1]
         if step.each:
-            parts = [(i, t) for i, _, t in self._resolve(store, current, rel, None) if t is not None]
-            nested = self._steps(store, [p for _, p in parts], lambda _: step.each)
+            parts = [(i, t) for i, _, t in self._resolve(run, current, rel, None) if t is not None]
+            nested = self._steps(run, [p for _, p in parts], lambda _: step.each)
             for (i, _), nodes in zip(parts, nested, strict=True):
                 out[i].extend(nodes)
             return out
         made: list[tuple[int, Node, Entity | None]] = []
         collected: list[tuple[int, Entity]] = []
-        for i, parent, target in self._resolve(store, current, rel, step):
+        for i, parent, target in self._resolve(run, current, rel, step):
             if target is None:
                 continue  # a query that found nothing: KubeVirt adds no node either
+            if run.access is not None and not run.access.may_get(target.kind, target.namespace, target.name):
+                continue  # the caller may not see it: no node, nothing below it
             if isinstance(target, Entity) and target.obj.get("__missing__") == "GarbageCollected":
                 if step.instead_if_collected is not None:
                     collected.append((i, parent))
@@ -101,12 +125,12 @@ class ObjectGraphBuilder:
             made.append((i, self._node(step, parent, target), target if step.children else None))
         if step.children:
             with_children = [(n, t) for _, n, t in made if t is not None]
-            nested = self._steps(store, [t for _, t in with_children], lambda _: step.children)
+            nested = self._steps(run, [t for _, t in with_children], lambda _: step.children)
             for (n, _), kids in zip(with_children, nested, strict=True):
                 if kids:
                     n["children"] = kids
         if collected and step.instead_if_collected is not None:
-            stand_ins = self._step(store, [p for _, p in collected], step.instead_if_collected)
+            stand_ins = self._step(run, [p for _, p in collected], step.instead_if_collected)
             for (i, _), nodes in zip(collected, stand_ins, strict=True):
                 made.extend((i, n, None) for n in nodes)
         for i, n, _ in made:
@@ -119,7 +143,7 @@ class ObjectGraphBuilder:
         return node(target.kind, target.namespace, target.name, link.optional, missing)
 
     def _resolve(
-        self, store: Store, parents: list[tuple[int, Entity]], rel: str, step: GraphStep | None
+        self, run: _Run, parents: list[tuple[int, Entity]], rel: str, step: GraphStep | None
     ) -> Iterator[tuple[int, Entity, Entity | None]]:
         """(parent index, parent, target) for every target; a missing named target is a placeholder entity."""
         by_kind: dict[str, list[tuple[int, Entity]]] = defaultdict(list)
@@ -129,7 +153,7 @@ class ObjectGraphBuilder:
         results: list[tuple[int, Entity, Entity | None]] = []
         for kind, members in by_kind.items():
             link = self._link(kind, rel, step)
-            resolved = self.engine.resolve(store, link, [e for _, e in members])
+            resolved = self.engine.resolve(run.store, link, [e for _, e in members])
             for (i, parent), targets in zip(members, resolved, strict=True):
                 for target in targets:
                     results.append((i, parent, self._entity(parent, rel, link, target)))

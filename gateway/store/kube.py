@@ -77,16 +77,20 @@ class KubeApi:
                 raise ApiConfigError(f"no kubeconfig ({kube_error}) and not in a cluster ({e})") from None
         return cls(client.ApiClient(configuration), timeout)
 
-    def _request(self, path: str, query: dict[str, Any] | None, timeout: Any) -> Any:
-        method, url, headers, _, _ = self._api.param_serialize(
-            "GET",
+    def _request(self, path: str, query: dict[str, Any] | None, timeout: Any, body: Any = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        method, url, headers, body, _ = self._api.param_serialize(
+            "GET" if body is None else "POST",
             path,
             query_params=list((query or {}).items()),
-            header_params={"Accept": "application/json"},
+            header_params=headers,
+            body=body,
             auth_settings=["BearerToken"],
         )
         try:
-            response = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+            response = self._api.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout)
         except ApiException as e:
             raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
         except urllib3.exceptions.MaxRetryError as e:
@@ -102,7 +106,13 @@ class KubeApi:
         return response
 
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self._request(path, query, self.timeout)
+        return self._decoded(path, self._request(path, query, self.timeout))
+
+    def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST an object (a TokenReview, a SubjectAccessReview) and return the server's answer."""
+        return self._decoded(path, self._request(path, None, self.timeout, body))
+
+    def _decoded(self, path: str, response: Any) -> dict[str, Any]:
         try:
             doc = orjson.loads(response.read())
         except orjson.JSONDecodeError as e:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.emulator.rbac import DEFAULT, Rbac
 from tests.emulator.resources import RESOURCES, Resource
 
 Object = dict[str, Any]
@@ -47,6 +48,10 @@ class Faults:
 class RequestLog:
     entries: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
+    def posts(self, plural: str) -> int:
+        """How many POSTs to `plural` (token and access reviews) were made."""
+        return sum(1 for m, p, _ in self.entries if m == "POST" and p.endswith("/" + plural))
+
     def lists(self, plural: str) -> list[dict[str, str]]:
         """Query strings of the non-watch list calls for `plural`."""
         return [q for m, p, q in self.entries if m == "GET" and p.endswith("/" + plural) and q.get("watch") != "true"]
@@ -56,8 +61,9 @@ class RequestLog:
 
 
 class Cluster:
-    def __init__(self, resources: Iterable[Resource] = RESOURCES, history: int = 10_000) -> None:
+    def __init__(self, resources: Iterable[Resource] = RESOURCES, history: int = 10_000, rbac: Rbac = DEFAULT) -> None:
         self.resources = tuple(resources)
+        self.rbac = rbac
         self._by_kind = {r.kind: r for r in self.resources}
         self._objects: dict[Resource, dict[Key, Object]] = {r: {} for r in self.resources}
         self._history: deque[Event] = deque(maxlen=history)

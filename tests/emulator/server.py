@@ -48,6 +48,7 @@ class Settings:
 
 def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
+    rbac = cluster.rbac
     app = Flask("emulator")
     app.url_map.strict_slashes = False  # clients ask for /apis/ as well as /apis
 
@@ -73,6 +74,17 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
             f.fail_next -= 1
             return status(f.fail_status, "InternalError", "injected fault")
         return None
+
+    @app.post("/apis/authentication.k8s.io/v1/tokenreviews")
+    def token_review() -> Response:
+        body = request.get_json(silent=True) or {}
+        token = (body.get("spec") or {}).get("token", "")
+        return as_json({**body, "status": rbac.review_token(token)}, 201)
+
+    @app.post("/apis/authorization.k8s.io/v1/subjectaccessreviews")
+    def access_review() -> Response:
+        body = request.get_json(silent=True) or {}
+        return as_json({**body, "status": rbac.review_access(body.get("spec") or {})}, 201)
 
     @app.get("/version")
     def version() -> Response:

@@ -52,7 +52,8 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 def live_config(kubeconfig: str, **overrides: Any) -> Config:
-    return Config(kube=True, kubeconfig=kubeconfig, auth="none", api_timeout=5, extra={"TESTING": True}, **overrides)
+    settings: dict[str, Any] = {"auth": "none", "api_timeout": 5, "extra": {"TESTING": True}, **overrides}
+    return Config(kube=True, kubeconfig=kubeconfig, **settings)
 
 
 @pytest.fixture

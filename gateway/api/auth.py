@@ -1,0 +1,29 @@
+"""`--auth kubernetes` at the HTTP boundary: every request but the public ones needs a bearer token."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from gateway.auth import Authorizer, Viewer
+from gateway.errors import Unauthorized
+from gateway.follow.engine import Access
+
+# no cluster data here: probes, metrics, the collections and the catalogue, the page's HTML
+PUBLIC = frozenset({"/healthz", "/readyz", "/metrics", "/", "/catalog", "/ui/graph"})
+
+
+def init_auth(app: Flask, authorizer: Authorizer) -> None:
+    @app.before_request
+    def authenticate() -> None:
+        if request.path in PUBLIC:
+            return
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("a bearer token is required: Authorization: Bearer <token>")
+        g.viewer = Viewer(authorizer.authenticate(token.strip()), authorizer)
+
+
+def access() -> Access | None:
+    """The caller's view of the cluster, or None when the gateway runs without auth."""
+    viewer: Viewer | None = g.get("viewer")
+    return viewer
