@@ -6,7 +6,7 @@ from flask import Flask
 
 from gateway.api import discovery, graphs, health, objects
 from gateway.api.auth import init_auth
-from gateway.api.errors import GatewayApi
+from gateway.api.errors import GatewayApi, limit_url_length
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
 from gateway.auth import Authorizer
@@ -61,6 +61,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app = Flask("gateway")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
         API_TITLE="kubevirt-gateway",
         API_VERSION=VERSION,
         OPENAPI_VERSION="3.0.3",
@@ -83,6 +84,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.extensions["gateway_api"] = api
     for blueprint in (health.blp, discovery.blp, graphs.blp, objects.blp):
         api.register_blueprint(blueprint)
+    limit_url_length(app, config.max_url_bytes)
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds))
     # after_request hooks run last-registered first: the reads header is set before metrics read it

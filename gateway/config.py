@@ -38,6 +38,8 @@ class Config:
     api_timeout: float = 10.0
     watch_idle_seconds: float = 600.0
     auth_cache_seconds: float = 10.0
+    max_url_bytes: int = 4096
+    max_body_bytes: int = 65536
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -58,7 +60,14 @@ class Config:
             raise ConfigError(f"--auth must be none or kubernetes, not {self.auth!r}")
         if self.effective_auth == "kubernetes" and not self.kube:
             raise ConfigError("--auth kubernetes needs a live cluster (--kube) to review tokens")
-        for name in ("max_follow_depth", "max_follow_paths", "max_embedded", "threads"):
+        for name in (
+            "max_follow_depth",
+            "max_follow_paths",
+            "max_embedded",
+            "threads",
+            "max_url_bytes",
+            "max_body_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
         for name in ("api_timeout", "watch_idle_seconds", "auth_cache_seconds"):
@@ -96,6 +105,8 @@ SETTINGS = (
     Setting("api_timeout", "seconds to wait for the API server before a 504 (default 10)", float),
     Setting("watch_idle_seconds", "stop a kind's watch after this long unused (default 600)", float),
     Setting("auth_cache_seconds", "remember token and access reviews this long (default 10)", float),
+    Setting("max_url_bytes", "longest request path and query accepted (default 4096; 414 beyond)", int),
+    Setting("max_body_bytes", "largest request body accepted (default 65536; 413 beyond)", int),
 )
 
 

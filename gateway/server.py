@@ -40,6 +40,7 @@ def serve(app: Flask, config: Config) -> None:
             "accesslog": "-",
             "errorlog": "-",
             "timeout": 60,
+            "limit_request_line": 8190,  # gunicorn's most; --max-url-bytes answers shorter ones as a Status
             "graceful_timeout": 5,
         },
     ).run()

@@ -36,9 +36,23 @@ class ObjectGraphArgs(Schema):
     format = fields.String(load_default="tree", validate=validate.OneOf(["tree", "flat"]))
 
 
+class MatchExpressionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True)
+    operator = fields.String(required=True, validate=validate.OneOf(["In", "NotIn", "Exists", "DoesNotExist"]))
+    values = fields.List(fields.String())
+
+
 class LabelSelectorSchema(Schema):
+    """metav1.LabelSelector; its content is checked as Kubernetes checks it (400 when invalid)."""
+
+    class Meta:
+        unknown = RAISE
+
     matchLabels = fields.Dict(keys=fields.String(), values=fields.String())
-    matchExpressions = fields.List(fields.Dict())
+    matchExpressions = fields.List(fields.Nested(MatchExpressionSchema))
 
 
 class ObjectGraphOptionsSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -64,13 +64,9 @@ class GatewayApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hint
         messages = data.get("messages")
         if messages:
             causes = [
-                {
-                    "reason": "FieldValueInvalid",
-                    "field": name,
-                    "message": "; ".join(map(str, problems)),
-                }
-                for location in messages.values()
-                for name, problems in location.items()
+                {"reason": "FieldValueInvalid", "field": field or location, "message": "; ".join(problems)}
+                for location, found in messages.items()
+                for field, problems in _flattened(found)
             ]
             text = "; ".join(f"{c['field']}: {c['message']}" for c in causes)
             return status(400, f"invalid request: {text}", "BadRequest", causes)
@@ -82,10 +78,31 @@ class GatewayApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hint
         return response
 
 
+def _flattened(found: Any, path: str = "") -> list[tuple[str, list[str]]]:
+    """webargs' errors for one location, nested for nested schemas, as (dotted field, messages)."""
+    if isinstance(found, dict):
+        return [
+            pair for key, value in found.items() for pair in _flattened(value, f"{path}.{key}" if path else str(key))
+        ]
+    return [(path, [str(m) for m in found] if isinstance(found, list) else [str(found)])]
+
+
 _MESSAGES = {
     404: "no such path; GET / lists the collections",
-    405: "method not allowed: the gateway is read-only (GET)",
+    405: "method not allowed: the gateway is read-only (GET, and POST for object graph options)",
+    413: "the request body is larger than the gateway accepts (--max-body-bytes)",
 }
+
+
+def limit_url_length(app: Flask, limit: int) -> None:
+    """414 for an over-long path and query, as a Status (gunicorn's own, longer limit answers in plain text)."""
+
+    @app.before_request
+    def check_url() -> Response | None:
+        length = len(request.full_path.encode())
+        if length > limit:
+            return status(414, f"the request path and query are {length} bytes, more than {limit} (--max-url-bytes)")
+        return None
 
 
 def handle_gateway_error(error: GatewayError) -> Response:

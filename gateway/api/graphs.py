@@ -78,6 +78,7 @@ def vmi_objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, 
 @blp.route("/namespaces/<namespace>/graph")
 @blp.arguments(AppGraphArgs, location="query")
 @blp.response(200, AppGraphSchema, description="Radius-shaped application graph (or Graphviz DOT with format=dot)")
+@blp.doc(responses={"200": {"content": {"text/vnd.graphviz": {"schema": {"type": "string"}}}}})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed label selector")
 @blp.alt_response(404, schema=StatusSchema, description="No VM in this scope")
 def app_graph(args: dict[str, Any], namespace: str) -> Response:
@@ -92,7 +93,10 @@ def app_graph(args: dict[str, Any], namespace: str) -> Response:
 
 
 @blp.route("/ui/graph")
-@blp.doc(summary="A page drawing the application graph of ?namespace= in the browser")
+@blp.doc(
+    summary="A page drawing the application graph of ?namespace= in the browser",
+    responses={"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def graph_page() -> Response:
     page = resources.files("gateway.ui").joinpath("graph.html").read_text(encoding="utf-8")
     return Response(page, mimetype="text/html")

@@ -32,11 +32,16 @@ class WatchCacheCollector(Collector):
             "gateway_watch_relists", "Full lists of a kind (start, 410 Gone)", labels=["kind"]
         )
         restarts = CounterMetricFamily("gateway_watch_restarts", "Watches restarted after an error", labels=["kind"])
+        malformed = GaugeMetricFamily(
+            "gateway_malformed_objects", "Objects with wrongly typed metadata (dropped fields) at the last list",
+            labels=["kind"],
+        )  # fmt: skip
         for kind, s in sorted(stats().items()):
             objects.add_metric([kind], s.objects)
             relists.add_metric([kind], s.relists)
             restarts.add_metric([kind], s.restarts)
-        yield from (objects, relists, restarts)
+            malformed.add_metric([kind], s.malformed)
+        yield from (objects, relists, restarts, malformed)
 
 
 def init_metrics(app: Flask, store: Store) -> None:

@@ -23,7 +23,7 @@ from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
 from gateway.errors import GatewayTimeout, ServiceUnavailable
 from gateway.store.indexes import ObjectIndex
 from gateway.store.kube import ApiError, KubeApi, Served
-from gateway.store.normalize import normalize
+from gateway.store.normalize import normalize, problems
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class KindStats:
     objects: int = 0
     relists: int = 0
     restarts: int = 0
+    malformed: int = 0
     synced: bool = False
     watching: bool = False
     last_error: str = ""
@@ -102,12 +103,23 @@ class Reflector:
                 self.stopping.wait(backoff.next())
         self.stats.watching = False
 
+    def accepted(self, obj: Any) -> Object | None:
+        """The object to keep, normalized; None (counted, logged without content) if it has no name."""
+        found = problems(obj) if isinstance(obj, dict) else ["not an object"]
+        if found:
+            self.stats.malformed += 1
+            log.warning("%s: malformed object (%s)", self.kind.name, "; ".join(found))
+        if not isinstance(obj, dict) or "metadata.name is missing" in found or "metadata is not a map" in found:
+            return None
+        return normalize(complete(obj, self.kind, self.served))
+
     def relist(self) -> None:
         items: list[Object] = []
         query: dict[str, Any] = {"limit": self.cache.page_size}
+        self.stats.malformed = 0
         while True:
             page = self.cache.api.get_json(self.served.path(), query)
-            items += [normalize(complete(o, self.kind, self.served)) for o in page.get("items") or []]
+            items += [o for o in map(self.accepted, page.get("items") or []) if o is not None]
             meta = page.get("metadata") or {}
             if not meta.get("continue"):
                 break
@@ -151,7 +163,10 @@ class Reflector:
         if kind not in ("ADDED", "MODIFIED", "DELETED"):
             log.warning("%s: unknown watch event type %r, skipped", self.kind.name, kind)
             return
-        obj = normalize(complete(obj, self.kind, self.served))
+        accepted = self.accepted(obj)
+        if accepted is None:
+            return
+        obj = accepted
         with self.cache.lock:
             if kind == "DELETED":
                 self.cache.index.remove(self.kind.name, obj)

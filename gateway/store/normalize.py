@@ -13,12 +13,32 @@ from gateway.catalog import Object
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def normalize(obj: Object) -> Object:
-    """The object as served: no managedFields; a Secret with `dataKeys` instead of data."""
+def problems(obj: Object) -> list[str]:
+    """What is wrongly typed in an object's metadata: such fields are dropped, and counted."""
     metadata = obj.get("metadata")
-    if isinstance(metadata, dict) and "managedFields" in metadata:
-        metadata = {k: v for k, v in metadata.items() if k != "managedFields"}
-        obj = {**obj, "metadata": metadata}
+    if not isinstance(metadata, dict):
+        return ["metadata is not a map"]
+    found = [
+        f"metadata.{f} is not a map" for f in ("labels", "annotations") if not isinstance(metadata.get(f, {}), dict)
+    ]
+    if not isinstance(metadata.get("ownerReferences", []), list):
+        found.append("metadata.ownerReferences is not a list")
+    if not isinstance(metadata.get("name"), str) or not metadata.get("name"):
+        found.append("metadata.name is missing")
+    return found
+
+
+def normalize(obj: Object) -> Object:
+    """The object as served: no managedFields, no wrongly typed metadata maps; a Secret with
+    `dataKeys` instead of data."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        dropped = {"managedFields"} | {
+            f for f, kind in (("labels", dict), ("annotations", dict), ("ownerReferences", list))
+            if f in metadata and not isinstance(metadata[f], kind)
+        }  # fmt: skip
+        if dropped & metadata.keys():
+            obj = {**obj, "metadata": {k: v for k, v in metadata.items() if k not in dropped}}
     if obj.get("kind") == "Secret":
         obj = redact_secret(obj)
     return obj
