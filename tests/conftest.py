@@ -6,7 +6,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import Config
+from tests.emulator.server import EmulatorServer
 from tests.server import Gateway, serving
+from tests.store.conftest import FAST, demo_cluster
 
 TEST = {"TESTING": True}
 
@@ -23,3 +25,10 @@ def demo_generic() -> Iterator[Gateway]:
     """The demo cluster with the generic followers only."""
     with serving(create_app(Config(demo=True, optimize=False, extra=TEST))) as gateway:
         yield gateway
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(demo_cluster(), settings=FAST).start()
+    yield server
+    server.stop()

@@ -14,22 +14,37 @@ class CountingStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self.reads = 0
+        self.kinds: set[str] = set()
+        """The kinds this request read: what its answer can depend on."""
 
     def get(self, ref: ObjectRef) -> Object | None:
         self.reads += 1
+        self.kinds.add(ref.kind)
         return self._store.get(ref)
 
     def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
         self.reads += 1
+        self.kinds.add(kind)
         return self._store.get_many(kind, namespace, names)
 
     def select(self, query: Query) -> list[Object]:
         self.reads += 1
+        self.kinds.add(query.kind)
         return self._store.select(query)
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         self.reads += 1
+        self.kinds.add(kind)
         return self._store.referrers(target, kind)
 
     def readiness(self) -> tuple[bool, str]:
         return self._store.readiness()
+
+    def generation(self, kind: str) -> int | None:
+        return generation_of(self._store, kind)
+
+
+def generation_of(store: Store, kind: str) -> int | None:
+    """A number that changes whenever `kind` changes in `store`; None if the store cannot tell."""
+    generation = getattr(store, "generation", None)
+    return generation(kind) if generation is not None else None

@@ -88,6 +88,10 @@ class ObjectIndex:
         for key in list(self._by_kind.get(kind, ())):
             self.remove(kind, self._objects[key])
 
+    def get_key(self, kind: str, obj: Object) -> Object | None:
+        """The stored object with `obj`'s kind, namespace and name (its previous version)."""
+        return self._objects.get(key_of(kind, obj))
+
     def get(self, ref: ObjectRef) -> Object | None:
         return self._objects.get((ref.kind, ref.namespace, ref.name))
 

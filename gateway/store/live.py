@@ -38,6 +38,8 @@ class KindStats:
     relists: int = 0
     restarts: int = 0
     malformed: int = 0
+    generation: int = 0
+    """Bumped on every change to the kind in the cache (an event, a re-list)."""
     synced: bool = False
     watching: bool = False
     last_error: str = ""
@@ -127,6 +129,7 @@ class Reflector:
         with self.cache.lock:
             self.cache.index.replace_kind(self.kind.name, items)
             self.stats.objects = self.cache.index.count(self.kind.name)
+            self.stats.generation += 1
         self.resource_version = str(meta.get("resourceVersion") or "")
         self.stats.relists += 1
         self.stats.synced = True
@@ -168,13 +171,15 @@ class Reflector:
             return
         obj = accepted
         with self.cache.lock:
+            old = self.cache.index.get_key(self.kind.name, obj)
             if kind == "DELETED":
                 self.cache.index.remove(self.kind.name, obj)
             else:
                 self.cache.index.put(self.kind.name, obj)
             self.stats.objects = self.cache.index.count(self.kind.name)
+            self.stats.generation += 1
         self.resource_version = rv or self.resource_version
-        self.cache.changed(self.kind.name)
+        self.cache.changed(self.kind.name, old, None if kind == "DELETED" else obj)
 
 
 @dataclass
@@ -245,7 +250,7 @@ class WatchCache:
                         del self._reflectors[name]
                         with self.lock:
                             self.index.clear_kind(name)
-                        self._stats[name] = KindStats()
+                        self._stats[name] = KindStats(generation=self._stats[name].generation + 1)
 
     def stats_of(self, kind: str) -> KindStats:
         return self._stats.setdefault(kind, KindStats())
@@ -257,11 +262,17 @@ class WatchCache:
         return sorted(self._reflectors)
 
     def on_change(self, listener: Any) -> None:
+        """`listener(kind, old, new)` after every change the watches apply (old or new may be None)."""
         self._listeners.append(listener)
 
-    def changed(self, kind: str) -> None:
+    def changed(self, kind: str, old: Object | None, new: Object | None) -> None:
         for listener in self._listeners:
-            listener(kind)
+            listener(kind, old, new)
+
+    def generation(self, kind: str) -> int:
+        # a kind that is not watched yet has not been read: any number unlike a watched one's will do
+        stats = self._stats.get(kind)
+        return stats.generation if stats is not None and stats.synced else -1
 
     # --- reading ------------------------------------------------------------------------
 

@@ -53,6 +53,9 @@ class SnapshotStore:
     def readiness(self) -> tuple[bool, str]:
         return True, f"{self.source}: {len(self._index)} objects loaded"
 
+    def generation(self, kind: str) -> int:
+        return 0  # a snapshot never changes
+
 
 def demo_objects(catalog: Catalog) -> list[tuple[Kind, Object]]:
     """The demo cluster shipped in `gateway/demo/*.yaml`."""

@@ -44,13 +44,6 @@ def demo_cluster() -> Cluster:
     return cluster
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(demo_cluster(), settings=FAST).start()
-    yield server
-    server.stop()
-
-
 def live_config(kubeconfig: str, **overrides: Any) -> Config:
     settings: dict[str, Any] = {"auth": "none", "api_timeout": 5, "extra": {"TESTING": True}, **overrides}
     return Config(kube=True, kubeconfig=kubeconfig, **settings)
