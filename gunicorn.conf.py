@@ -1,7 +1,7 @@
 # One worker with threads: the store lives in the worker's memory (see gateway/server.py).
 bind = "127.0.0.1:8080"
 workers = 1
-threads = 8
+threads = 16  # each live ?watch=true stream holds one
 worker_class = "gthread"
 accesslog = "-"
 timeout = 60

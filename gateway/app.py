@@ -8,6 +8,7 @@ from gateway.api import discovery, graphs, health, objects
 from gateway.api.auth import init_auth
 from gateway.api.caching import init_caching
 from gateway.api.errors import GatewayApi, limit_url_length
+from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
 from gateway.auth import Authorizer
@@ -89,6 +90,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds))
     init_caching(app, store)  # after auth: a remembered answer is the caller's own
+    app.extensions["gateway_live"] = init_live(app, store, config.max_subscribers, config.heartbeat_seconds)
     # after_request hooks run last-registered first: the reads header is set before metrics read it
     init_metrics(app, store)
     app.after_request(add_read_count)

@@ -34,12 +34,14 @@ class Config:
     max_follow_paths: int = 64
     max_embedded: int = 10_000
     optimize: bool = True
-    threads: int = 8
+    threads: int = 16
     api_timeout: float = 10.0
     watch_idle_seconds: float = 600.0
     auth_cache_seconds: float = 10.0
     max_url_bytes: int = 4096
     max_body_bytes: int = 65536
+    max_subscribers: int = 8
+    heartbeat_seconds: float = 15.0
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -70,7 +72,7 @@ class Config:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("api_timeout", "watch_idle_seconds", "auth_cache_seconds"):
+        for name in ("api_timeout", "watch_idle_seconds", "auth_cache_seconds", "heartbeat_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
         if not 0 <= self.port <= 65535:
@@ -101,12 +103,14 @@ SETTINGS = (
     Setting("max_follow_paths", "most comma-separated follow paths accepted (default 64)", int),
     Setting("max_embedded", "most objects embedded in one response (default 10000)", int),
     Setting("optimize", "resolve a whole level per link in one batch (default true)", bool),
-    Setting("threads", "server threads (default 8)", int),
+    Setting("threads", "server threads (default 16); each live subscription holds one", int),
     Setting("api_timeout", "seconds to wait for the API server before a 504 (default 10)", float),
     Setting("watch_idle_seconds", "stop a kind's watch after this long unused (default 600)", float),
     Setting("auth_cache_seconds", "remember token and access reviews this long (default 10)", float),
     Setting("max_url_bytes", "longest request path and query accepted (default 4096; 414 beyond)", int),
     Setting("max_body_bytes", "largest request body accepted (default 65536; 413 beyond)", int),
+    Setting("max_subscribers", "most live ?watch=true streams at once (default 8; 429 beyond)", int),
+    Setting("heartbeat_seconds", "seconds between heartbeats on a live stream (default 15)", float),
 )
 
 

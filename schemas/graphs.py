@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from schemas.query import WatchArgs
+
 
 class TypedObjectReferenceSchema(Schema):
     apiGroup = fields.String(required=True)
@@ -23,10 +25,7 @@ class ObjectGraphFlatSchema(Schema):
     items = fields.List(fields.Nested(ObjectGraphNodeSchema), required=True)
 
 
-class ObjectGraphArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ObjectGraphArgs(WatchArgs):
     includeOptionalNodes = fields.Boolean(
         load_default=None, metadata={"description": "false drops optional nodes and their subtrees"}
     )
@@ -65,10 +64,7 @@ class ObjectGraphOptionsSchema(Schema):
     labelSelector = fields.Nested(LabelSelectorSchema, allow_none=True)
 
 
-class AppGraphArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class AppGraphArgs(WatchArgs):
     labelSelector = fields.String(load_default=None, metadata={"description": "only VMs matching this selector"})
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "dot"]))
 

@@ -15,7 +15,17 @@ class _Strict(Schema):
         unknown = RAISE  # a misspelt parameter is a 400, not silently ignored
 
 
-class FollowArgs(_Strict):
+WATCH_HELP = (
+    "true: stream the document as server-sent events (text/event-stream), again whenever an object in it "
+    "changes (needs the watch cache)"
+)
+
+
+class WatchArgs(_Strict):
+    watch = fields.Boolean(load_default=False, metadata={"description": WATCH_HELP})
+
+
+class FollowArgs(WatchArgs):
     follow = fields.String(load_default=None, metadata={"description": FOLLOW_HELP})
 
 

@@ -16,25 +16,33 @@ class CountingStore:
         self.reads = 0
         self.kinds: set[str] = set()
         """The kinds this request read: what its answer can depend on."""
+        self.objects: set[ObjectRef] = set()
+        """Objects it asked for by name, found or not: a change to one changes the answer."""
+        self.scopes: set[tuple[str, str | None]] = set()
+        """(kind, namespace) it searched: any change there may change the answer (None: all)."""
 
     def get(self, ref: ObjectRef) -> Object | None:
         self.reads += 1
         self.kinds.add(ref.kind)
+        self.objects.add(ref)
         return self._store.get(ref)
 
     def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
         self.reads += 1
         self.kinds.add(kind)
+        self.objects.update(ObjectRef(kind, namespace, n) for n in names)
         return self._store.get_many(kind, namespace, names)
 
     def select(self, query: Query) -> list[Object]:
         self.reads += 1
         self.kinds.add(query.kind)
+        self.scopes.add((query.kind, query.namespace))
         return self._store.select(query)
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         self.reads += 1
         self.kinds.add(kind)
+        self.scopes.add((kind, target.namespace))
         return self._store.referrers(target, kind)
 
     def readiness(self) -> tuple[bool, str]:
