@@ -116,11 +116,13 @@ def test_limits_are_400_and_name_the_flag_that_raises_them(tight: Gateway) -> No
 def test_an_unexpected_error_is_a_500_status_without_details(tmp_path: Any) -> None:
     # a store that fails: the kind of bug no test of ours foresaw
     class BrokenStore:
-        def __getattr__(self, name: str) -> Any:
-            def fail(*args: Any) -> Any:
-                raise RuntimeError("secret internal detail")
+        def fail(self, *args: Any) -> Any:
+            raise RuntimeError("secret internal detail")
 
-            return fail
+        get = get_many = select = referrers = fail
+
+        def readiness(self) -> tuple[bool, str]:
+            return True, "broken on purpose"
 
     app = create_app(Config(extra={"TESTING": False}), store=BrokenStore())  # type: ignore[arg-type]
     with serving(app) as gateway:
