@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway import __version__
-from gateway.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient, render_dot, render_tree
+from gateway.client import (
+    DEFAULT_URL,
+    URL_VARIABLE,
+    ClientError,
+    GatewayClient,
+    render_dot,
+    render_entity_tree,
+    render_tree,
+)
 from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
 from gateway.store.manifests import ManifestError
 
@@ -36,6 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         _add_flag(serve, setting)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML) for this version")
+    get = commands.add_parser(
+        "get",
+        help="get objects, with what they depend on, from a running gateway",
+        description="Get an object or a collection from a running gateway, following links as --follow says.",
+    )
+    get.add_argument("kind", help="vm, vmi, pvc, dv, ... or a collection name (GET /catalog lists them)")
+    get.add_argument("name", nargs="?", help="one object (default: the whole collection)")
+    get.add_argument("-n", "--namespace", help="namespace (default: all, or the gateway's default for one object)")
+    get.add_argument("-f", "--follow", help="links to embed, e.g. volumes.pvc,vmi.pod")
+    get.add_argument("-l", "--selector", help="label selector for a collection")
+    get.add_argument("-o", "--output", choices=["json", "yaml", "tree"], default="yaml")
+    get.add_argument("-w", "--watch", action="store_true", help="print the document again each time it changes")
+    get.add_argument("--gateway", help=f"gateway URL (default ${URL_VARIABLE} or {DEFAULT_URL})")
     graph = commands.add_parser(
         "graph",
         help="draw the object graph of a VM or VMI from a running gateway",
@@ -75,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_openapi()
     if args.command == "graph":
         return print_graph(args)
+    if args.command == "get":
+        return print_get(args)
     if args.command is None:
         args = build_parser().parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -95,6 +118,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     serve(app, config)
     return 0
+
+
+def print_get(args: argparse.Namespace) -> int:
+    client = GatewayClient(args.gateway)
+    params = {k: v for k, v in (("follow", args.follow), ("labelSelector", args.selector)) if v}
+    path = client.path(args.kind, args.name, args.namespace)
+    try:
+        documents = client.watch(path, **params) if args.watch else iter([client.json(path, **params)])
+        for number, document in enumerate(documents):
+            if args.output == "yaml" and number:
+                sys.stdout.write("---\n")
+            sys.stdout.write(render(document, args.output))
+            sys.stdout.flush()
+    except ClientError as e:
+        print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def render(document: Any, output: str) -> str:
+    if output == "json":
+        return json.dumps(document, indent=2) + "\n"
+    if output == "tree":
+        return render_entity_tree(document)
+    import yaml
+
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
 
 
 def print_graph(args: argparse.Namespace) -> int:

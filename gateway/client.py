@@ -6,7 +6,9 @@ with their ETags where the gateway sends them, so repeating a call is cheap.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -20,12 +22,28 @@ class ClientError(Exception):
     """The gateway could not be reached, or answered with an error Status."""
 
 
+# short names a user types, as kubectl takes them; anything else is taken as a collection name
+ALIASES = {"vm": "vms", "vmi": "vmis", "pvc": "pvcs", "pv": "pvs", "dv": "datavolumes", "pod": "pods",
+           "secret": "secrets", "cm": "configmaps", "sa": "serviceaccounts", "svc": "services", "node": "nodes",
+           "nad": "networkattachmentdefinitions", "sc": "storageclasses"}  # fmt: skip
+
+
+def cached_session() -> requests.Session:
+    """A session that keeps answers in the user's cache directory and revalidates them with their
+    ETags every time: the gateway answers 304 and sends no body when nothing changed."""
+    return requests_cache.CachedSession(
+        "kubevirt-gateway",
+        backend="filesystem",
+        use_cache_dir=True,
+        expire_after=requests_cache.EXPIRE_IMMEDIATELY,
+        allowable_codes=(200,),
+    )
+
+
 class GatewayClient:
     def __init__(self, url: str | None = None, session: requests.Session | None = None, timeout: float = 30) -> None:
         self.url = (url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
-        self.session = session or requests_cache.CachedSession(
-            "kubevirt-gateway", backend="memory", expire_after=requests_cache.EXPIRE_IMMEDIATELY
-        )
+        self.session = session if session is not None else cached_session()
         self.timeout = timeout
 
     def get(self, path: str, **params: Any) -> requests.Response:
@@ -43,6 +61,34 @@ class GatewayClient:
 
     def json(self, path: str, **params: Any) -> Any:
         return self.get(path, **params).json()
+
+    def path(self, kind: str, name: str | None, namespace: str | None) -> str:
+        collection = ALIASES.get(kind, kind)
+        base = f"/namespaces/{namespace}/{collection}" if namespace else f"/{collection}"
+        return f"{base}/{name}" if name else base
+
+    def watch(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Each document a live stream sends (an error Status raises), until the stream ends."""
+        try:
+            response = requests.get(self.url + path, params={**params, "watch": "true"}, stream=True,
+                                    headers={"Accept": "text/event-stream"}, timeout=(self.timeout, None))  # fmt: skip
+        except requests.RequestException as e:
+            raise ClientError(f"cannot reach the gateway at {self.url}: {e.__class__.__name__}") from e
+        if response.status_code >= 400:
+            raise ClientError(f"{response.status_code} {response.json().get('message', response.reason)}")
+        with response:
+            event, data = "message", []
+            for line in response.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    data.append(line[6:])
+                elif line == "" and data:
+                    document = json.loads("".join(data))
+                    if event == "status":
+                        raise ClientError(f"{document.get('code')} {document.get('message')}")
+                    yield document
+                    event, data = "message", []
 
     def object_graph(self, collection: str, namespace: str, name: str, **options: Any) -> dict[str, Any]:
         graph: dict[str, Any] = self.json(f"/namespaces/{namespace}/{collection}/{name}/objectgraph", **options)
@@ -72,6 +118,41 @@ def render_tree(graph: dict[str, Any]) -> str:
     lines = [f"{'NAMESPACE':<{widths[0]}}  {'NAME':<{widths[1]}}  DEPENDENCY"]
     lines += [f"{ns:<{widths[0]}}  {name:<{widths[1]}}  {note}" for ns, name, note in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def render_entity_tree(doc: dict[str, Any]) -> str:
+    """An entity with what follow embedded, as a tree: `rel: Kind namespace/name`, missing ones marked."""
+    lines: list[str] = []
+
+    def title(entity: dict[str, Any]) -> str:
+        if entity.get("missing"):
+            return f"{entity.get('kind')} {entity.get('name')} ({entity.get('reason')})"
+        meta = entity.get("metadata") or {}
+        name = meta.get("name") or entity.get("name", "")
+        where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+        return f"{entity.get('kind')} {where}{name}"
+
+    def walk(entity: dict[str, Any], prefix: str) -> None:
+        embedded = [(rel, entity[rel]) for rel in entity.get("links", {}) if rel in entity]
+        items = [(rel, item) for rel, value in embedded for item in (value if isinstance(value, list) else [value])]
+        for i, (rel, item) in enumerate(items):
+            last = i == len(items) - 1
+            if isinstance(item, dict) and "objectReference" in item:
+                lines.append(
+                    f"{prefix}{'└─' if last else '├─'}{rel}: (object graph, {len(item.get('children', []))} nodes)"
+                )
+                continue
+            lines.append(f"{prefix}{'└─' if last else '├─'}{rel}: {title(item)}")
+            walk(item, prefix + ("  " if last else "│ "))
+
+    if doc.get("kind", "").endswith("List") and "items" in doc:
+        for item in doc["items"]:
+            lines.append(title(item))
+            walk(item, "")
+    else:
+        lines.append(title(doc))
+        walk(doc, "")
+    return "\n".join(lines) + "\n"
 
 
 def render_dot(graph: dict[str, Any]) -> str:

@@ -217,3 +217,69 @@ def test_graph_command_explains_errors(demo: Gateway) -> None:
     unreachable = run_cli("graph", "vm", "fedora", "--gateway", f"http://127.0.0.1:{free_port()}")
     assert unreachable.returncode == 1 and "cannot reach the gateway" in unreachable.stderr
     assert "Traceback" not in not_found.stderr + unreachable.stderr
+
+
+def count_304s(gateway: Gateway) -> float:
+    total = 0.0
+    for line in gateway.get("/metrics").text.splitlines():
+        if line.startswith("gateway_request_seconds_count{") and 'code="304"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_get_revalidates_with_etags_through_requests_cache(demo: Gateway, tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "gateway", "get", "vm", "fedora", "-n", "demo", "-f", "vmi.pod", "-o", "json",
+               "--gateway", demo.url]  # fmt: skip
+    before = count_304s(demo)
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert (
+        json.loads(first.stdout)
+        == json.loads(second.stdout)
+        == demo.json("/namespaces/demo/vms/fedora", follow="vmi.pod")
+    )
+    assert count_304s(demo) == before + 1  # the second run sent If-None-Match and got no body back
+
+
+def test_get_prints_yaml_and_trees(demo: Gateway) -> None:
+    import yaml
+
+    as_yaml = run_cli("get", "pvc", "fedora-root", "-n", "demo", "-f", "pv", "--gateway", demo.url)
+    assert yaml.safe_load(as_yaml.stdout)["pv"]["kind"] == "PersistentVolume"
+    tree = run_cli("get", "vm", "cirros", "-n", "demo", "-f", "volumes.secret", "-o", "tree", "--gateway", demo.url)
+    assert tree.stdout.splitlines() == [
+        "VirtualMachine demo/cirros",
+        "├─volumes: Volume containerdisk",
+        "├─volumes: Volume cloudinitdisk",
+        "└─volumes: Volume credentials",
+        "  └─secret: Secret app-credentials (NotFound)",
+    ]
+    listing = run_cli("get", "vms", "-n", "demo", "-l", "app=win11", "-o", "tree", "--gateway", demo.url)
+    assert listing.stdout.splitlines() == ["VirtualMachine demo/win11"]
+    bad = run_cli("get", "vm", "fedora", "-n", "demo", "-f", "nope", "--gateway", demo.url)
+    assert bad.returncode == 1 and "unknown rel 'nope'" in bad.stderr
+
+
+def test_get_watch_prints_each_update(tmp_path: Path) -> None:
+    from tests.emulator.server import EmulatorServer
+    from tests.store.conftest import FAST, demo_cluster
+
+    with EmulatorServer(demo_cluster(), settings=FAST).start() as emulator:
+        port = free_port()
+        serve = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--port", str(port),
+                 "--kubeconfig", emulator.kubeconfig(tmp_path / "kc")]  # fmt: skip
+        with running(serve, port) as url:
+            watch = [sys.executable, "-m", "gateway", "get", "vm", "win11", "-n", "demo", "-o", "tree", "--watch",
+                     "--gateway", url]  # fmt: skip
+            with subprocess.Popen(watch, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
+                assert process.stdout is not None
+                assert process.stdout.readline() == "VirtualMachine demo/win11\n"
+                vm = emulator.cluster.get(emulator.cluster.resource_of(
+                    {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine"}), "demo", "win11")  # fmt: skip
+                assert vm is not None
+                vm["metadata"]["labels"] = {"changed": "yes"}
+                emulator.cluster.apply(vm)
+                assert process.stdout.readline() == "VirtualMachine demo/win11\n"  # printed again
+                process.terminate()
