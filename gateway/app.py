@@ -89,7 +89,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     limit_url_length(app, config.max_url_bytes)
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds))
-    init_caching(app, store)  # after auth: a remembered answer is the caller's own
+    init_caching(app, store, config.answer_cache_mb * 1024 * 1024)  # after auth: answers are the caller's own
     app.extensions["gateway_live"] = init_live(app, store, config.max_subscribers, config.heartbeat_seconds)
     # after_request hooks run last-registered first: the reads header is set before metrics read it
     init_metrics(app, store)

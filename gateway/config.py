@@ -41,6 +41,7 @@ class Config:
     max_url_bytes: int = 4096
     max_body_bytes: int = 65536
     max_subscribers: int = 8
+    answer_cache_mb: int = 64
     heartbeat_seconds: float = 15.0
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
@@ -109,6 +110,9 @@ SETTINGS = (
     Setting("auth_cache_seconds", "remember token and access reviews this long (default 10)", float),
     Setting("max_url_bytes", "longest request path and query accepted (default 4096; 414 beyond)", int),
     Setting("max_body_bytes", "largest request body accepted (default 65536; 413 beyond)", int),
+    Setting(
+        "answer_cache_mb", "memory for answers served again while nothing they read changed (default 64; 0: none)", int
+    ),
     Setting("max_subscribers", "most live ?watch=true streams at once (default 8; 429 beyond)", int),
     Setting("heartbeat_seconds", "seconds between heartbeats on a live stream (default 15)", float),
 )

@@ -44,7 +44,20 @@ def shared_objects(namespace: str, nodes: int = 3) -> list[Object]:
             "apiVersion": "v1",
             "kind": "Node",
             "metadata": _meta(f"node{n:02d}", None, _uid(1, n), labels={"kubevirt.io/schedulable": "true"}),
-            "status": {"nodeInfo": {"kubeletVersion": "v1.32.4"}},
+            "status": {
+                "nodeInfo": {
+                    "architecture": "amd64",
+                    "bootID": _uid(5, n),
+                    "containerRuntimeVersion": "cri-o://1.32.2",
+                    "kernelVersion": "6.14.0",
+                    "kubeProxyVersion": "v1.32.4",
+                    "kubeletVersion": "v1.32.4",
+                    "machineID": f"{n:032x}",
+                    "operatingSystem": "linux",
+                    "osImage": "Fedora CoreOS 42",
+                    "systemUUID": _uid(6, n),
+                }
+            },
         }
         for n in range(nodes)
     ]

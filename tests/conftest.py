@@ -22,8 +22,8 @@ def demo() -> Iterator[Gateway]:
 
 @pytest.fixture(scope="session")
 def demo_generic() -> Iterator[Gateway]:
-    """The demo cluster with the generic followers only."""
-    with serving(create_app(Config(demo=True, optimize=False, extra=TEST))) as gateway:
+    """The demo cluster with the generic followers only, and every answer built (no answers kept in memory)."""
+    with serving(create_app(Config(demo=True, optimize=False, answer_cache_mb=0, extra=TEST))) as gateway:
         yield gateway
 
 

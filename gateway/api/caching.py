@@ -1,10 +1,11 @@
-"""HTTP caching: an ETag on every GET, and 304 without building where the store shows nothing changed.
+"""HTTP caching: an ETag on every GET, and answers served from memory while nothing they read changed.
 
 The ETag hashes the body, which holds every object's uid and resourceVersion and reflects the
-query, so equal ETags mean equal answers, from any replica. To answer If-None-Match without
-building the document, each answer is remembered with the generations of the kinds it read
-(a bounded memo, keyed by path, query and caller): if none of those kinds changed since, the
-document cannot have.
+query, so equal ETags mean equal answers, from any replica. Each answer is remembered (in an
+LRU bounded by bytes, keyed by path, query and caller) with the generations of the kinds it
+read. While none of those kinds changed, the same request is answered from memory: 304 if the
+client sent the ETag, else the same bytes, without building anything. A store that cannot
+tell what changed (direct reads) never has its answers remembered.
 """
 
 from __future__ import annotations
@@ -21,49 +22,68 @@ from gateway.api.responses import READS_HEADER
 from gateway.store import Store
 from gateway.store.counting import generation_of
 
+CACHE_HEADER = "X-Gateway-Cache"
+
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
     etag: str
-    generations: tuple[tuple[str, int], ...]
+    generations: tuple[tuple[str, int | None], ...]
+    body: bytes
+    mimetype: str
 
 
 def _key() -> tuple[Any, ...]:
     viewer = g.get("viewer")
     caller = viewer.user if viewer is not None else None
-    return request.path, tuple(sorted(request.args.items(multi=True))), caller
+    return request.path, request.query_string, caller
 
 
-def init_caching(app: Flask, store: Store, size: int = 10_000) -> None:
-    answers: LRUCache[tuple[Any, ...], _Answer] = LRUCache(maxsize=size)
+def init_caching(app: Flask, store: Store, max_bytes: int) -> None:
+    """`max_bytes` bounds the answers kept in memory; 0 keeps none (ETags and 304s still work)."""
+    answers: LRUCache[tuple[Any, ...], _Answer] = LRUCache(
+        maxsize=max(max_bytes, 1), getsizeof=lambda a: len(a.body) + 200
+    )
     lock = threading.Lock()
 
+    def cacheable() -> bool:
+        # a GET may carry options in its body (virtctl's ObjectGraphOptions): the key does not see them
+        return request.method == "GET" and not request.content_length and not request.headers.get("Transfer-Encoding")
+
     @app.before_request
-    def not_modified() -> Response | None:
-        if request.method != "GET" or not request.if_none_match:
+    def from_memory() -> Response | None:
+        if not cacheable():
             return None
         with lock:
             answer = answers.get(_key())
-        if answer is None or not request.if_none_match.contains(answer.etag):
+        if answer is None or any(generation_of(store, kind) != gen for kind, gen in answer.generations):
             return None
-        if any(generation_of(store, kind) != generation for kind, generation in answer.generations):
-            return None
-        response = Response(status=304)
+        if request.if_none_match and request.if_none_match.contains(answer.etag):
+            response = Response(status=304)
+        else:
+            response = Response(answer.body, mimetype=answer.mimetype)
         response.set_etag(answer.etag)
         response.headers[READS_HEADER] = "0"
+        response.headers[CACHE_HEADER] = "hit"
         return response
 
     @app.after_request
-    def tagged(response: Response) -> Response:
-        if request.method != "GET" or response.status_code != 200 or response.is_streamed:
+    def remembered(response: Response) -> Response:
+        if (
+            request.method != "GET"
+            or response.status_code != 200
+            or response.is_streamed
+            or CACHE_HEADER in response.headers
+        ):
             return response
-        etag = hashlib.blake2b(response.get_data(), digest_size=16).hexdigest()
+        body = response.get_data()
+        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
         response.set_etag(etag)
         counted = g.get("store_reads")
-        if counted is not None:
-            generations = tuple(sorted((kind, generation_of(store, kind)) for kind in counted.kinds))
-            if all(generation is not None for _, generation in generations):
+        if counted is not None and cacheable() and 0 < len(body) <= max_bytes // 16:
+            generations = tuple(sorted(counted.generations.items()))
+            if all(gen is not None for _, gen in generations):
                 with lock:
-                    answers[_key()] = _Answer(etag, generations)  # type: ignore[arg-type]
+                    answers[_key()] = _Answer(etag, generations, body, response.mimetype or "application/json")
         conditional: Response = response.make_conditional(request)  # type: ignore[assignment]
         return conditional

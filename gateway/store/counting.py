@@ -20,28 +20,32 @@ class CountingStore:
         """Objects it asked for by name, found or not: a change to one changes the answer."""
         self.scopes: set[tuple[str, str | None]] = set()
         """(kind, namespace) it searched: any change there may change the answer (None: all)."""
+        self.generations: dict[str, int | None] = {}
+        """Each kind's generation when first read, before reading: if it still holds, nothing changed since."""
+
+    def _read(self, kind: str) -> None:
+        self.reads += 1
+        self.kinds.add(kind)
+        if kind not in self.generations:
+            self.generations[kind] = generation_of(self._store, kind)
 
     def get(self, ref: ObjectRef) -> Object | None:
-        self.reads += 1
-        self.kinds.add(ref.kind)
+        self._read(ref.kind)
         self.objects.add(ref)
         return self._store.get(ref)
 
     def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
-        self.reads += 1
-        self.kinds.add(kind)
+        self._read(kind)
         self.objects.update(ObjectRef(kind, namespace, n) for n in names)
         return self._store.get_many(kind, namespace, names)
 
     def select(self, query: Query) -> list[Object]:
-        self.reads += 1
-        self.kinds.add(query.kind)
+        self._read(query.kind)
         self.scopes.add((query.kind, query.namespace))
         return self._store.select(query)
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
-        self.reads += 1
-        self.kinds.add(kind)
+        self._read(kind)
         self.scopes.add((kind, target.namespace))
         return self._store.referrers(target, kind)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import requests
 
 from gateway.app import create_app
+from gateway.config import Config
 from tests.emulator.server import EmulatorServer
 from tests.server import Gateway, serving
 from tests.store.conftest import eventually, live_config
@@ -30,7 +33,15 @@ def test_every_get_has_an_etag_and_equal_answers_share_it(demo: Gateway, demo_ge
     assert demo.get("/namespaces/demo/vms", follow="vmi").headers["ETag"] != fast.headers["ETag"]
 
 
-def test_an_unchanged_answer_is_304_without_reading_the_store(demo: Gateway) -> None:
+@pytest.fixture(scope="module")
+def fresh() -> Iterator[Gateway]:
+    """A demo gateway of its own: nothing in memory yet."""
+    with serving(create_app(Config(demo=True, extra={"TESTING": True}))) as gateway:
+        yield gateway
+
+
+def test_an_unchanged_answer_is_304_without_reading_the_store(fresh: Gateway) -> None:
+    demo = fresh
     first = demo.get("/namespaces/demo/vms/fedora", follow="volumes.pvc.pv,vmi.pod")
     assert Gateway.reads(first) > 0
     again = revalidate(demo, "/namespaces/demo/vms/fedora", first.headers["ETag"], follow="volumes.pvc.pv,vmi.pod")
@@ -39,6 +50,17 @@ def test_an_unchanged_answer_is_304_without_reading_the_store(demo: Gateway) -> 
     assert Gateway.reads(again) == 0
     stale = revalidate(demo, "/namespaces/demo/vms/fedora", '"not-it"', follow="volumes.pvc.pv,vmi.pod")
     assert stale.status_code == 200 and stale.content == first.content
+    assert stale.headers["X-Gateway-Cache"] == "hit" and Gateway.reads(stale) == 0  # the same bytes, from memory
+
+
+def test_answers_are_built_again_without_the_memory(demo_generic: Gateway) -> None:
+    first = demo_generic.get("/namespaces/demo/vms/rhel9", follow="vmi")
+    again = demo_generic.get("/namespaces/demo/vms/rhel9", follow="vmi")
+    assert Gateway.reads(first) == Gateway.reads(again) > 0
+    assert "X-Gateway-Cache" not in again.headers
+    assert (
+        revalidate(demo_generic, "/namespaces/demo/vms/rhel9", first.headers["ETag"], follow="vmi").status_code == 304
+    )
 
 
 def test_a_change_to_any_object_in_the_answer_changes_the_etag(emulator: EmulatorServer, tmp_path: Path) -> None:
@@ -68,3 +90,13 @@ def test_a_change_to_any_object_in_the_answer_changes_the_etag(emulator: Emulato
         again = revalidate(live, "/namespaces/demo/vms/fedora", changed.headers["ETag"], follow="volumes.pvc")
         assert again.status_code == 304 and Gateway.reads(again) == 0
     app.extensions["gateway"].store.close()
+
+
+def test_a_body_on_a_get_is_never_answered_from_memory(fresh: Gateway) -> None:
+    path = fresh.url + "/namespaces/demo/vms/win11/objectgraph"
+    everything = fresh.session.get(path, timeout=10).json()
+    storage_only = fresh.session.get(
+        path, json={"labelSelector": {"matchLabels": {"kubevirt.io/dependency-type": "storage"}}}, timeout=10
+    ).json()
+    assert len(storage_only["children"]) < len(everything["children"])
+    assert fresh.session.get(path, timeout=10).json() == everything

@@ -31,8 +31,8 @@ def test_short_form_uses_the_default_namespace(demo: Gateway) -> None:
     assert response.json()["message"] == "virtualmachines \"fedora\" not found in namespace 'default'"
 
 
-def test_links_name_their_targets_without_reading_them(demo: Gateway) -> None:
-    response = demo.get("/namespaces/demo/vms/fedora")
+def test_links_name_their_targets_without_reading_them(demo_generic: Gateway) -> None:
+    response = demo_generic.get("/namespaces/demo/vms/fedora")
     assert Gateway.reads(response) == 1
     links = response.json()["links"]
     assert links["instancetype"] == {

@@ -68,7 +68,7 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
     def faults() -> Response | None:
         cluster.requests.entries.append((request.method, request.path, dict(request.args)))
         f = cluster.faults
-        if f.latency:
+        if f.latency and not request.path.startswith("/_emulator"):
             time.sleep(f.latency)
         if f.fail_next > 0 and f.fail_paths in request.path:
             f.fail_next -= 1

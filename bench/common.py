@@ -1,0 +1,105 @@
+"""What the benchmarks share: an emulated cluster, gateways over it, and timing."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gateway.app import create_app  # noqa: E402
+from gateway.config import Config  # noqa: E402
+from tests.emulator.cluster import Cluster  # noqa: E402
+from tests.emulator.server import EmulatorServer, Settings  # noqa: E402
+from tests.server import Gateway, serving  # noqa: E402
+
+UI_PAGE = "vmi.pod.node,volumes.pvc.pv,instancetype.revision,preference.revision,networks.nad,accesscredentials"
+__all__ = [
+    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "milliseconds", "serving", "summary",
+]  # fmt: skip
+
+
+def emulator(objects: Iterable[dict[str, Any]]) -> EmulatorServer:
+    cluster = Cluster()
+    cluster.load(objects)
+    return EmulatorServer(cluster, settings=Settings(bookmark_interval=5.0, max_watch_seconds=300)).start()
+
+
+class RemoteEmulator:
+    """The emulator in its own process, as an API server is: it does not share the gateway's GIL."""
+
+    def __init__(self, *source: str) -> None:
+        import socket
+        import subprocess
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.emulator", "--port", str(self.port), *source],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        self.banner = self.process.stdout.readline().strip()
+
+    def kubeconfig(self, path: Any) -> str:
+        import json
+
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "e",
+                  "clusters": [{"name": "e", "cluster": {"server": self.url}}],
+                  "users": [{"name": "u", "user": {"token": "emulator-admin"}}],
+                  "contexts": [{"name": "e", "context": {"cluster": "e", "user": "u"}}]}  # fmt: skip
+        Path(path).write_text(json.dumps(config))
+        return str(path)
+
+    def requests(self) -> dict[str, int]:
+        import requests
+
+        result: dict[str, int] = requests.get(self.url + "/_emulator/requests", timeout=30).json()
+        return result
+
+    def reset(self) -> None:
+        import requests
+
+        requests.post(self.url + "/_emulator/reset", timeout=30)
+
+    def latency(self, seconds: float) -> None:
+        import requests
+
+        requests.post(self.url + "/_emulator/latency", params={"seconds": seconds}, timeout=30)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def gateway_config(server: EmulatorServer | RemoteEmulator, **settings: Any) -> Config:
+    kubeconfig = server.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
+    return Config(kube=True, kubeconfig=kubeconfig, auth="none", api_timeout=60, **settings)
+
+
+def gateway(server: EmulatorServer | RemoteEmulator, **settings: Any) -> Any:
+    return create_app(gateway_config(server, **settings))
+
+
+def milliseconds(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Wall time of each of `repeat` calls, in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    """(p50, p99) in milliseconds."""
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]

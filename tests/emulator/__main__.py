@@ -1,0 +1,68 @@
+"""Run the emulator as its own process (benchmarks: an API server that does not share the GIL).
+
+    python -m tests.emulator --port 6443 (--demo | --synthetic N) [--latency SECONDS]
+
+`GET /_emulator/requests` counts the requests served (and the lists among them);
+`POST /_emulator/reset` clears that count; `POST /_emulator/latency?seconds=S` sets the delay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from flask import jsonify, request
+
+from gateway.catalog import CATALOG
+from gateway.store.snapshot import demo_objects
+from gateway.synthetic import synthetic_cluster
+from tests.emulator.cluster import Cluster
+from tests.emulator.server import EmulatorServer, Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--demo", action="store_true")
+    source.add_argument("--synthetic", type=int, metavar="VMS")
+    parser.add_argument("--namespace", default="bench")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    cluster = Cluster()
+    if args.demo:
+        cluster.load(obj for _, obj in demo_objects(CATALOG))
+    else:
+        cluster.load(synthetic_cluster(args.synthetic, args.namespace))
+    cluster.faults.latency = args.latency
+    server = EmulatorServer(cluster, port=args.port, settings=Settings(bookmark_interval=5.0, max_watch_seconds=300))
+
+    @server.app.get("/_emulator/requests")
+    def requests_served():  # type: ignore[no-untyped-def]
+        entries = [e for e in cluster.requests.entries if not e[1].startswith("/_emulator")]
+        return jsonify(count=len(entries), lists=sum(1 for _, _, q in entries if "limit" in q))
+
+    @server.app.post("/_emulator/reset")
+    def reset():  # type: ignore[no-untyped-def]
+        cluster.requests.clear()
+        return jsonify(ok=True)
+
+    @server.app.post("/_emulator/latency")
+    def latency():  # type: ignore[no-untyped-def]
+        cluster.faults.latency = float(request.args.get("seconds", "0"))
+        return jsonify(latency=cluster.faults.latency)
+
+    server.start()
+    print(f"emulator serving {sum(1 for _ in cluster.dump())} objects on {server.url}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
