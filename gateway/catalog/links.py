@@ -66,6 +66,8 @@ class Query:
     selector: LabelSelector = field(default_factory=LabelSelector)
     owner_uid: str | None = None
     where: Callable[[Object], bool] | None = None
+    joined: tuple[Join, frozenset[Hashable]] | None = None
+    """A hint: only objects with one of these join keys can match (stores with a join index use it)."""
 
     def matches(self, obj: Object) -> bool:
         m = meta(obj)
@@ -213,6 +215,15 @@ class Catalog:
 
     def graph(self, kind: str) -> tuple[GraphStep, ...] | None:
         return self._graphs.get(kind)
+
+    def joins(self, kind: str) -> list[Join]:
+        """The joins of `Selected` links that search `kind`: what a store indexes it by."""
+        return [
+            link.resolver.join
+            for links in self._links.values()
+            for link in links.values()
+            if isinstance(link.resolver, Selected) and link.resolver.join is not None and link.targets[0] == kind
+        ]
 
     def freeze(self) -> None:
         self._frozen = True

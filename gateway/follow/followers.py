@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from gateway.catalog import (
@@ -47,6 +48,8 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
         return targets
     if isinstance(resolver, Selected):
         query = resolver.query(parent)
+        if query is not None and resolver.join is not None:
+            query = dataclasses.replace(query, joined=(resolver.join, frozenset(resolver.join.parent(parent))))
         found = store.select(query) if query is not None else []
         return selected_targets(catalog, link, resolver, parent, found)
     if isinstance(resolver, Parts):

@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Selected
 from gateway.follow.followers import Target, selected_targets
 from gateway.follow.registry import HandlerRegistry
+from gateway.selectors import LabelSelector
 from gateway.store import Store
 
 
@@ -63,13 +64,17 @@ def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Ent
         if q is not None:
             groups[(q.kind, q.namespace)].append(q)
     candidates: dict[tuple[str, str | None], list[Object]] = {}
-    for (kind, namespace), members in groups.items():
-        # one list per namespace, narrowed by a label selector every query shares
-        first = members[0].selector
-        shared = first if all(q.selector == first for q in members) else None
-        candidates[(kind, namespace)] = store.select(
-            Query(kind, namespace, shared) if shared else Query(kind, namespace)
+    hint = None
+    if resolver.join is not None:  # every parent's join keys: a store with a join index reads only those
+        hint = (
+            resolver.join,
+            frozenset(k for p, q in zip(parents, queries, strict=True) if q for k in resolver.join.parent(p)),
         )
+    for (kind, namespace), members in groups.items():
+        # one read per namespace, narrowed by a label selector every query shares
+        first = members[0].selector
+        shared = first if all(q.selector == first for q in members) else LabelSelector()
+        candidates[(kind, namespace)] = store.select(Query(kind, namespace, shared, joined=hint))
     joined = {where: _by_key(resolver, objs) for where, objs in candidates.items()} if resolver.join else {}
     results = []
     for parent, q in zip(parents, queries, strict=True):

@@ -151,7 +151,8 @@ class MemoStore:
         return {n: listing[n] for n in names if n in listing}
 
     def select(self, query: Query) -> list[Object]:
-        # memoize what the API returns; the predicate (a closure per call) runs on it after
+        # memoize what the API returns; the predicate (a closure per call) runs on it after.
+        # The API has no join index: a join hint is dropped, and the whole scope read once.
         if not query.selector:
             listed = list(self._listing(query.kind, query.namespace).values())
         else:

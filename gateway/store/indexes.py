@@ -8,9 +8,9 @@ is indexed without a change here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 
-from gateway.catalog import Catalog, Object, ObjectRef, Query
+from gateway.catalog import Catalog, Join, Object, ObjectRef, Query
 from gateway.catalog.kinds import labels_of, meta
 
 Key = tuple[str, str | None, str]  # kind, namespace, name
@@ -37,6 +37,8 @@ class ObjectIndex:
         self._by_owner: dict[str, set[Key]] = defaultdict(set)
         self._referrers: dict[ObjectRef, set[Key]] = defaultdict(set)
         self._references: dict[Key, set[ObjectRef]] = {}
+        self._by_join: dict[tuple[str, Join, Hashable], set[Key]] = defaultdict(set)
+        self._joins = {k.name: catalog.joins(k.name) for k in catalog.kinds()}
 
     def __len__(self) -> int:
         return len(self._objects)
@@ -60,6 +62,9 @@ class ObjectIndex:
         self._references[key] = refs
         for ref in refs:
             self._referrers[ref].add(key)
+        for join in self._joins[kind]:
+            for join_key in join.candidate(obj):
+                self._by_join[(kind, join, join_key)].add(key)
 
     def remove(self, kind: str, obj: Object) -> None:
         key = key_of(kind, obj)
@@ -75,6 +80,9 @@ class ObjectIndex:
                 self._by_owner[str(owner["uid"])].discard(key)
         for ref in self._references.pop(key, ()):
             self._referrers[ref].discard(key)
+        for join in self._joins[kind]:
+            for join_key in join.candidate(old):
+                self._by_join[(kind, join, join_key)].discard(key)
 
     def replace_kind(self, kind: str, objects: Iterable[Object]) -> None:
         """Make `kind` exactly `objects` (after a re-list): what is gone was deleted meanwhile."""
@@ -105,6 +113,9 @@ class ObjectIndex:
 
     def _candidates(self, query: Query) -> Iterable[Object]:
         # narrow by the most selective index at hand, then let query.matches decide
+        if query.joined is not None and query.joined[0] in self._joins[query.kind]:
+            join, keys = query.joined
+            return self._objects_at({k for key in keys for k in self._by_join.get((query.kind, join, key), ())})
         if query.owner_uid is not None:
             return self._objects_at(k for k in self._by_owner.get(query.owner_uid, ()) if k[0] == query.kind)
         equalities = query.selector.equalities()

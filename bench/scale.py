@@ -1,0 +1,99 @@
+"""The watch cache as the cluster grows: memory per object, sync time, page latency, namespace graph time.
+
+Emulator and gateway each run in their own process (the gateway as `kubevirt-gateway serve`
+under gunicorn), so the gateway's memory is its own. Answers are built every time
+(`--answer-cache-mb 0`): the latency is the engine's over the cache, not a memo's.
+
+    .venv/bin/python bench/scale.py [--sizes 100,1000,10000] [--repeat 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from common import ROOT, UI_PAGE, RemoteEmulator, milliseconds, summary
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_pid(master: int) -> int:
+    for _ in range(100):
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("no gunicorn worker")
+
+
+def measure(vms: int, repeat: int) -> str:
+    emulator = RemoteEmulator("--synthetic", str(vms))
+    kubeconfig = emulator.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--kubeconfig", kubeconfig,
+         "--port", str(port), "--answer-cache-mb", "0", "--api-timeout", "600"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+    try:
+        for _ in range(300):
+            try:
+                if session.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        worker = worker_pid(gateway.pid)
+        before = rss_mib(worker)
+        start = time.perf_counter()
+        first = session.get(url + "/namespaces/bench/vms", params={"follow": UI_PAGE, "limit": 1}, timeout=600)
+        sync_s = time.perf_counter() - start
+        assert first.status_code == 200, first.text[:500]
+        metrics = session.get(url + "/metrics", timeout=60).text
+        cached = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                     if line.startswith("gateway_cached_objects{"))  # fmt: skip
+        after = rss_mib(worker)
+        page = url + "/namespaces/bench/vms/vm-00000"
+        p50, p99 = summary(milliseconds(lambda: session.get(page, params={"follow": UI_PAGE}), repeat))
+        start = time.perf_counter()
+        graph = session.get(url + "/namespaces/bench/graph", timeout=600)
+        graph_s = time.perf_counter() - start
+        assert graph.status_code == 200
+        per_object = (after - before) * 1024 / cached if cached else 0.0
+        return (f"| {vms:,} | {int(cached):,} | {per_object:.1f} KiB | {sync_s:.2f} s | {p50:.2f} ms | {p99:.2f} ms "
+                f"| {graph_s:.2f} s ({len(graph.json()['resources']):,} resources) |")  # fmt: skip
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=30)
+        emulator.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    print(
+        "| VMs | objects cached | memory per object | sync (first answer) | VM page p50 | VM page p99 "
+        "| application graph of the namespace |"
+    )
+    print("|---|---|---|---|---|---|---|", flush=True)
+    for size in (int(s) for s in args.sizes.split(",")):
+        print(measure(size, args.repeat), flush=True)
+
+
+if __name__ == "__main__":
+    main()
