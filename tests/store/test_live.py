@@ -236,3 +236,26 @@ def test_api_errors_in_direct_mode_are_503_statuses(direct: Gateway, emulator: E
     assert response.status_code == 503
     assert response.json()["kind"] == "Status" and "injected fault" in response.json()["message"]
     assert direct.get("/namespaces/demo/vms").status_code == 200
+
+
+def test_the_n_plus_one_benchmark_counts_hold(tmp_path: Path) -> None:
+    """bench/n_plus_one.py's API-call counts, on 100 VMs: a regression guard CI can afford (counts, not times)."""
+    from gateway.synthetic import synthetic_cluster
+
+    cluster = Cluster()
+    cluster.load(synthetic_cluster(100, "bench"))
+    follow = "volumes.pvc.pv,vmi.pod,instancetype.revision"
+    calls, bodies = {}, {}
+    with EmulatorServer(cluster, settings=FAST).start() as emulator:
+        for optimize in (True, False):
+            app = create_app(live_config(emulator.kubeconfig(tmp_path / "kc"), cache="none", optimize=optimize))
+            with serving(app) as gateway:
+                gateway.get("/readyz")
+                cluster.requests.clear()
+                bodies[optimize] = gateway.get("/namespaces/bench/vms", follow=follow).content
+                calls[optimize] = len(cluster.requests.entries)
+    assert bodies[True] == bodies[False]
+    # VMs; then VMIs and the one instancetype (a GET); then revisions, pods, PVCs; then PVs:
+    # one call per kind per level (bench/n_plus_one.py sees 8 at 500 VMs: 1,000 revisions take two pages)
+    assert calls[True] == 7
+    assert calls[False] > 300
