@@ -66,7 +66,7 @@ def hrefs(doc: Any) -> list[str]:
 
 def round_trips(repeat: int) -> list[str]:
     rows = []
-    with serving(create_app(Config(demo=True))) as gw:
+    with serving(create_app(Config(demo=True, answer_cache_mb=0))) as gw:
         url = gw.url + "/namespaces/demo/vms/fedora"
         session = requests.Session()
         one_ms, doc = timed(lambda: session.get(url, params={"follow": PAGE}).json(), repeat)
@@ -89,8 +89,8 @@ def batching(vms: int, repeat: int) -> list[str]:
     store = SnapshotStore.from_objects(CATALOG, synthetic_cluster(vms, "bench"), "synthetic")
     rows = []
     with (
-        serving(create_app(Config(), store=store)) as fast,
-        serving(create_app(Config(optimize=False), store=store)) as slow,
+        serving(create_app(Config(answer_cache_mb=0), store=store)) as fast,
+        serving(create_app(Config(optimize=False, answer_cache_mb=0), store=store)) as slow,
     ):
         path = "/namespaces/bench/vms"
         session = requests.Session()
