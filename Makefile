@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint browser openapi bench clean
+.PHONY: demo test lint tools openapi bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,18 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# the page test drives Debian's chromium; install it where it is missing (CI runs as root)
-browser:
+# the tests drive Debian's chromium (the graph page) and kubectl (the emulator's protocol proof);
+# install them where they are missing (CI runs as root)
+APT := $$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ) env DEBIAN_FRONTEND=noninteractive apt-get
+tools:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the graph page test"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $(APT) update -qq && $(APT) install -y -qq chromium >/dev/null; }
+	@command -v kubectl >/dev/null 2>&1 || { \
+	  echo "installing kubectl for the emulator test"; \
+	  $(APT) update -qq && { $(APT) install -y -qq kubectl || $(APT) install -y -qq kubernetes-client; } >/dev/null; }
 
-test: lint browser
+test: lint tools
 	$(BIN)/pytest
 
 openapi: $(STAMP)

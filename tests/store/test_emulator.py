@@ -115,8 +115,8 @@ def test_watch_from_a_compacted_resource_version_is_410(api: client.ApiClient, s
 KUBECTL = shutil.which("kubectl")
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine")
 def test_kubectl_works_against_the_emulator(server: EmulatorServer, tmp_path: Path) -> None:
+    assert KUBECTL, "kubectl is installed by `make test` (Debian's kubectl or kubernetes-client)"
     env = {**os.environ, "KUBECONFIG": server.kubeconfig(tmp_path / "config"), "HOME": str(tmp_path)}
 
     def kubectl(*args: str) -> str:
