@@ -111,7 +111,7 @@ def _sub_entities(kind: str, items: str, devices: str, device_key: str) -> Calla
         attached = {d.get("name"): d for d in refs.maps(_dig(spec, "domain", "devices", devices))}
         result = []
         for item in refs.maps(_dig(spec, items)):
-            source = refs.volume_type(item)  # the one map-valued key: dataVolume, pod, multus, ...
+            source = refs.source_type(item)  # the one map-valued key: dataVolume, pod, multus, ...
             part = {
                 "kind": kind,
                 "name": item.get("name"),

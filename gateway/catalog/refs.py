@@ -60,7 +60,8 @@ def namespaced_name(value: Any, default_namespace: str | None) -> tuple[str | No
     return default_namespace, v
 
 
-def volume_type(volume: Mapping[str, Any]) -> str | None:
+def source_type(volume: Mapping[str, Any]) -> str | None:
+    """The source of a volume or network: its one map-valued key (dataVolume, secret, pod, multus, ...)."""
     for key in volume:
         if key != "name" and isinstance(volume.get(key), Mapping):
             return key

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from gateway.app import create_app
 from gateway.catalog import CATALOG
+from gateway.config import Config
 from tests.api.embedded import embedded, kinds_and_names
-from tests.server import Gateway
+from tests.server import Gateway, serving
 
 
 def test_the_cards_example(demo: Gateway) -> None:
@@ -89,10 +91,6 @@ def test_garbage_collected_datavolume_is_marked_and_its_pvc_still_resolves(demo:
 
 
 def test_a_missing_datavolume_whose_pvc_is_missing_too_is_not_found(tmp_path: Any) -> None:
-    from gateway.app import create_app
-    from gateway.config import Config
-    from tests.server import serving
-
     (tmp_path / "vm.yaml").write_text(
         "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: lost, namespace: demo}\n"
         "spec:\n  template:\n    spec:\n      volumes:\n      - {name: root, dataVolume: {name: gone}}\n"
