@@ -212,6 +212,8 @@ class WatchCache:
         Called on first use, in the process that serves: gunicorn forks its worker after the
         app is built, and threads do not survive a fork.
         """
+        if self._started:  # every read calls this: no lock once started
+            return self
         with self._start_lock:
             if not self._started:
                 self._started = True
@@ -277,6 +279,8 @@ class WatchCache:
     # --- reading ------------------------------------------------------------------------
 
     def _served_kind(self, kind: str) -> Served | None:
+        if self._served is not None:  # the usual case: discovered, no waiting, no lock
+            return self._served.get(kind)
         self.start()
         self._first_discovery.wait(self.api.timeout)  # the first request waits for discovery, once
         if self._served is None:
