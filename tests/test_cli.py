@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ import requests
 
 from gateway.config import ConfigError, from_env
 from tests.server import Gateway
+from tests.store.conftest import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,18 +42,17 @@ def running(command: list[str], port: int, env: dict[str, str] | None = None) ->
 
 
 def _until_ready(process: subprocess.Popen[str], url: str) -> Iterator[str]:
+    def ready() -> bool:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"the gateway exited before it was ready: {output}")
+        try:
+            return requests.get(url + "/readyz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"the gateway did not become ready: {output}")
-            time.sleep(0.1)
+        eventually(ready, timeout=30, interval=0.1)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
@@ -167,10 +166,7 @@ def test_serve_kube_under_gunicorn_watches_the_cluster(tmp_path: Path) -> None:
             doc = requests.get(url + "/namespaces/demo/vms/fedora", params={"follow": "vmi.pod"}, timeout=10).json()
             assert doc["vmi"]["pod"]["metadata"]["name"] == "virt-launcher-fedora-h7l2d"
             emulator.cluster.delete("VirtualMachine", "demo", "cirros")
-            deadline = time.monotonic() + 10
-            while requests.get(url + "/namespaces/demo/vms/cirros", timeout=5).status_code != 404:
-                assert time.monotonic() < deadline, "the deletion never reached the gateway"
-                time.sleep(0.05)
+            eventually(lambda: requests.get(url + "/namespaces/demo/vms/cirros", timeout=5).status_code == 404)
 
 
 def test_kube_without_a_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:

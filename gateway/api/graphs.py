@@ -42,37 +42,20 @@ def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
     return GraphOptions(include_optional=include is not False, selector=LabelSelector(requirements))
 
 
-def _objectgraph(collection: str, namespace: str, name: str, args: dict[str, Any], body: dict[str, Any]) -> Response:
+@blp.route("/namespaces/<namespace>/<any(vms,vmis):collection>/<name>/objectgraph", methods=["GET", "POST"])
+@blp.arguments(ObjectGraphArgs, location="query")
+@blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
+@blp.response(200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree (or {items} with format=flat)")
+@blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")
+@blp.alt_response(404, schema=StatusSchema, description="No such VM or VMI")
+def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, collection: str, name: str) -> Response:
+    """KubeVirt's objectgraph subresource, for a VM (`vms`) or a VMI (`vmis`)."""
     docs = state().documents
     options = _options(args, body or {})
     store = request_store()
-    kind = docs.kind(collection)
-    root = docs.entity(store, kind, namespace, name, access())
+    root = docs.entity(store, docs.kind(collection), namespace, name, access())
     (graph,) = state().objectgraph.build(store, [root], options, access())
     return json_response({"items": flat(graph)} if args["format"] == "flat" else graph)
-
-
-def _documented(func: Any) -> Any:
-    func = blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")(func)
-    return blp.alt_response(404, schema=StatusSchema, description="No such VM or VMI")(func)
-
-
-@blp.route("/namespaces/<namespace>/vms/<name>/objectgraph", methods=["GET", "POST"])
-@blp.arguments(ObjectGraphArgs, location="query")
-@blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
-@blp.response(200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree (or {items} with format=flat)")
-@_documented
-def vm_objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, name: str) -> Response:
-    return _objectgraph("vms", namespace, name, args, body)
-
-
-@blp.route("/namespaces/<namespace>/vmis/<name>/objectgraph", methods=["GET", "POST"])
-@blp.arguments(ObjectGraphArgs, location="query")
-@blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
-@blp.response(200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree (or {items} with format=flat)")
-@_documented
-def vmi_objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, name: str) -> Response:
-    return _objectgraph("vmis", namespace, name, args, body)
 
 
 @blp.route("/namespaces/<namespace>/graph")

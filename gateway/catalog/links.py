@@ -186,6 +186,7 @@ class Catalog:
         self._by_collection: dict[str, Kind] = {}
         self._links: dict[str, dict[str, Link]] = {}
         self._graphs: dict[str, tuple[GraphStep, ...]] = {}
+        self._by_via: dict[tuple[str, tuple[str, str] | None], dict[str, Link]] = {}
         self._frozen = False
 
     def add_kind(self, kind: Kind) -> Kind:
@@ -245,8 +246,18 @@ class Catalog:
         return sorted(self._by_collection.values(), key=lambda k: k.collection)
 
     def links(self, kind: str, via: tuple[str, str] | None = None) -> dict[str, Link]:
-        """The links of `kind` as reached through `via` (parent kind, rel)."""
-        return {r: link for r, link in self._links[kind].items() if link.applies(via)}
+        """The links of `kind` as reached through `via` (parent kind, rel). Do not change the result.
+
+        The engine asks this for every entity it embeds: once the catalogue is frozen the answer
+        cannot change, so it is computed once per (kind, via).
+        """
+        key = (kind, via)
+        found = self._by_via.get(key)
+        if found is None:
+            found = {r: link for r, link in self._links[kind].items() if link.applies(via)}
+            if self._frozen:
+                self._by_via[key] = found
+        return found
 
     def all_links(self, kind: str) -> dict[str, Link]:
         return dict(self._links[kind])
