@@ -62,6 +62,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     config = (config or Config()).validated()
     app = Flask("gateway")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # werkzeug answers `//` with an HTML 308 to the merged path: ours is a 404 Status instead
+    app.url_map.merge_slashes = False
     app.config.update(
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         API_TITLE="kubevirt-gateway",

@@ -11,7 +11,8 @@ from typing import Any
 
 from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, href_for
 from gateway.catalog.kinds import meta
-from gateway.errors import Forbidden, NotFound
+from gateway.catalog.names import NameRule, name_problem
+from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.follow.engine import Access, FollowEngine
 from gateway.follow.paths import parse_follow
 from gateway.follow.tree import LinkTree
@@ -49,8 +50,10 @@ class Documents:
     def entity(
         self, store: Store, kind: Kind, namespace: str | None, name: str, access: Access | None = None
     ) -> Entity:
-        """The object a request is about; 403 before any read if the caller may not get it."""
-        ns = namespace if kind.namespaced else None
+        """The object a request is about; 400 for a name the API server would refuse, then 403
+        before any read if the caller may not get it."""
+        ns = self.namespace(namespace) if kind.namespaced else None
+        checked_name(name, kind.names, "name", f"a {kind.name} name")
         if access is not None and not access.may_get(kind, ns, name):
             where = f" in namespace {ns!r}" if ns else ""
             raise Forbidden(f'{kind.plural} "{name}" is forbidden: you may not get it{where}')
@@ -59,6 +62,12 @@ class Documents:
             where = f" in namespace {ns!r}" if ns else ""
             raise NotFound(f'{kind.plural} "{name}" not found{where}')
         return Entity.root(kind, obj)
+
+    def namespace(self, namespace: str | None) -> str | None:
+        """A namespace from a request (None: all namespaces), checked as the API server checks it."""
+        if namespace is not None:
+            checked_name(namespace, "label", "namespace", "a namespace")
+        return namespace
 
     def follow_tree(self, text: str | None, kinds: set[Context]) -> LinkTree:
         tree = parse_follow(text, self.engine.limits)
@@ -92,6 +101,7 @@ class Documents:
         access: Access | None = None,
     ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
+        namespace = self.namespace(namespace) if kind.namespaced else None
         if access is not None and not access.may_list(kind, namespace if kind.namespaced else None):
             where = f" in namespace {namespace!r}" if namespace and kind.namespaced else ""
             raise Forbidden(f"{kind.plural} is forbidden: you may not list them{where}")
@@ -215,3 +225,12 @@ class Documents:
                 }
             )
         return {"kind": "Catalog", "href": "/catalog", "kinds": kinds}
+
+
+def checked_name(value: str, rule: NameRule, parameter: str, what: str) -> str:
+    """`value`, or a 400 naming the parameter: such a name cannot exist, and is never sent to the API."""
+    problem = name_problem(value, rule)
+    if problem is not None:
+        shown = value[:64] + ("..." if len(value) > 64 else "")
+        raise BadRequest(f"{parameter} {shown!r} is not {what}: it {problem}", field=parameter)
+    return value

@@ -69,6 +69,7 @@ def app_graph(args: dict[str, Any], namespace: str) -> Response:
         selector = parse_selector(args["labelSelector"]) if args["labelSelector"] else LabelSelector()
     except SelectorError as e:
         raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
+    state().documents.namespace(namespace)
     graph = state().appgraph.build(request_store(), namespace, selector, access())
     if args["format"] == "dot":
         return Response(to_dot(graph, namespace), mimetype="text/vnd.graphviz")

@@ -16,7 +16,7 @@ KINDS = (
     Kind("Secret", "", "v1", "secrets", "secrets", True, dependency="config"),
     Kind("ServiceAccount", "", "v1", "serviceaccounts", "serviceaccounts", True, dependency="config"),
     Kind("Pod", "", "v1", "pods", "pods", True),
-    Kind("Service", "", "v1", "services", "services", True),
+    Kind("Service", "", "v1", "services", "services", True, names="dns1035"),
     Kind("Node", "", "v1", "nodes", "nodes", False),
     Kind("ControllerRevision", "apps", "v1", "controllerrevisions", "controllerrevisions", True, dependency="config"),
     Kind(

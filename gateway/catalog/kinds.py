@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from gateway.catalog.names import NameRule
+
 #: A Kubernetes object (or a sub-entity such as a VM volume) as decoded JSON.
 Object: TypeAlias = dict[str, Any]
 
@@ -27,6 +29,8 @@ class Kind:
     """A sub-entity of another object (a VM's volume), not an API object."""
     dependency: str = "compute"
     """KubeVirt's `kubevirt.io/dependency-type` for objects of this kind: storage, compute, config, network."""
+    names: NameRule = "subdomain"
+    """The API server's rule for this kind's object names (apimachinery's ValidateObjectMeta)."""
 
     @property
     def api_version(self) -> str:

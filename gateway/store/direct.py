@@ -77,6 +77,8 @@ class DirectStore:
             if e.status == 404:
                 return None
             raise as_gateway_error(e) from e
+        if obj.get("kind", kind.name) != kind.name:  # a get answered by anything else is never served
+            raise ServiceUnavailable(f"the API server answered a get of a {kind.name} with a {obj.get('kind')}")
         return normalize(complete(obj, kind, served))
 
     def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:

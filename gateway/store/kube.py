@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import urllib3
@@ -21,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from gateway.catalog import Kind
+from gateway.store.normalize import redact_answer
 
 log = logging.getLogger(__name__)
 _MAX_ERROR_BODY = 512  # what of an error body reaches a message or a log line
@@ -47,11 +49,17 @@ class Served:
     plural: str
 
     def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The API path; namespace and name are quoted, so neither can become a query or another path."""
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if namespace is not None:
-            base += f"/namespaces/{namespace}"
+            base += f"/namespaces/{_segment(namespace)}"
         base += f"/{self.plural}"
-        return base if name is None else f"{base}/{name}"
+        return base if name is None else f"{base}/{_segment(name)}"
+
+
+def _segment(value: str) -> str:
+    # "." and ".." are quoted too: quote() leaves them, and a client or proxy would resolve them
+    return quote(value, safe="") if value not in (".", "..") else value.replace(".", "%2E")
 
 
 class KubeApi:
@@ -119,7 +127,7 @@ class KubeApi:
             raise ApiError(502, "BadGateway", f"the API server sent invalid JSON for {path}") from e
         if not isinstance(doc, dict):
             raise ApiError(502, "BadGateway", f"the API server sent no object for {path}")
-        return doc
+        return redact_answer(doc, secrets=_names_secrets(path))
 
     def watch(self, path: str, query: dict[str, Any], read_timeout: float) -> Iterator[dict[str, Any]]:
         """Open a watch now (errors raise here), and return its events as they arrive."""
@@ -128,14 +136,17 @@ class KubeApi:
 
     @staticmethod
     def _events(path: str, response: Any) -> Iterator[dict[str, Any]]:
-        buffer = b""
+        buffer, secrets = b"", _names_secrets(path)
         try:
             for chunk in response.response.stream(64 * 1024, decode_content=True):
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
                     if line.strip():
-                        yield orjson.loads(line)
+                        event = orjson.loads(line)
+                        if isinstance(event, dict) and isinstance(event.get("object"), dict):
+                            event["object"] = redact_answer(event["object"], secrets=secrets)
+                        yield event
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise ApiError(0, "Disconnected", f"watch of {path} cut: {e}") from e
         except orjson.JSONDecodeError as e:
@@ -165,6 +176,16 @@ class KubeApi:
                     served[kind.name] = Served(kind.group, version, kind.plural)
                     break
         return served
+
+
+def _names_secrets(path: str) -> bool:
+    """Whether an API path reads Secrets (`.../secrets` or `.../secrets/NAME`): its items are Secrets
+    even where they carry no kind."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    if parts[:1] != ["api"] or len(parts) < 3:
+        return False
+    resource = parts[4] if parts[2] == "namespaces" and len(parts) > 4 else parts[2]
+    return resource == "secrets"
 
 
 def _error_of(status: int, body: bytes) -> ApiError:

@@ -44,8 +44,27 @@ def normalize(obj: Object) -> Object:
     return obj
 
 
+def redact_answer(doc: Object, *, secrets: bool = False) -> Object:
+    """Any API answer with its Secrets redacted: a Secret, a list of them (whose items carry no
+    kind), or a mixed `List`. `secrets`: the answer came from a Secrets path, whatever it says it is."""
+    kind = doc.get("kind")
+    items = doc.get("items")
+    if isinstance(items, list):
+        all_secrets = secrets or kind == "SecretList"
+        redacted = [
+            redact_secret(i) if isinstance(i, dict) and (all_secrets or i.get("kind") == "Secret") else i
+            for i in items
+        ]
+        return {**doc, "items": redacted}
+    if secrets or kind == "Secret":
+        return redact_secret(doc)
+    return doc
+
+
 def redact_secret(secret: Object) -> Object:
-    keys: set[str] = set()
+    # idempotent: the adapter redacts every answer, and every store normalizes what it keeps
+    previous = secret.get("dataKeys")
+    keys: set[str] = {str(k) for k in previous} if isinstance(previous, list) else set()
     for field in ("data", "stringData"):
         value = secret.get(field)
         if isinstance(value, dict):
