@@ -54,7 +54,9 @@ def build_documents(config: Config, catalog: Catalog = CATALOG) -> Documents:
         handlers = HandlerRegistry()
         register_batches(handlers, catalog)
         handlers.freeze()
-    limits = FollowLimits(config.max_follow_depth, config.max_follow_paths, config.max_embedded)
+    limits = FollowLimits(
+        config.max_follow_depth, config.max_follow_paths, config.max_embedded, config.max_response_bytes
+    )
     return Documents(catalog, FollowEngine(catalog, handlers, limits))
 
 
@@ -90,7 +92,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         api.register_blueprint(blueprint)
     limit_url_length(app, config.max_url_bytes)
     if config.effective_auth == "kubernetes" and kube is not None:
-        init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds))
+        init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds, max_reviews=config.max_reviews_per_request))
     init_caching(app, store, config.answer_cache_mb * 1024 * 1024)  # after auth: answers are the caller's own
     app.extensions["gateway_live"] = init_live(app, store, config.max_subscribers, config.heartbeat_seconds)
     # after_request hooks run last-registered first: the reads header is set before metrics read it

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cachetools import TTLCache
 
 from gateway.catalog import Kind
-from gateway.errors import GatewayError, ServiceUnavailable, Unauthorized
+from gateway.errors import BadRequest, GatewayError, ServiceUnavailable, Unauthorized
 from gateway.store.direct import as_gateway_error
 from gateway.store.kube import ApiError
 
@@ -37,6 +38,10 @@ class User:
     extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
+class TooManyReviews(BadRequest):
+    """One request would cost more access reviews than `--max-reviews-per-request`."""
+
+
 class _Cache:
     """A bounded cache whose entries expire; safe to share between request threads."""
 
@@ -53,29 +58,55 @@ class _Cache:
             self._cache[key] = value
 
 
+_REJECTED = object()  # a token the cluster did not accept, remembered as briefly as an accepted one
+
+#: One access question: (verb, kind, namespace, name).
+Check = tuple[str, Kind, str | None, str | None]
+
+
 class Authorizer:
-    def __init__(self, reviewer: Reviewer, ttl: float = 10.0, size: int = 10_000) -> None:
+    def __init__(
+        self,
+        reviewer: Reviewer,
+        ttl: float = 10.0,
+        size: int = 10_000,
+        max_reviews: int = 256,
+        concurrency: int = 8,
+    ) -> None:
         self._reviewer = reviewer
         self._users = _Cache(ttl, size)
         self._decisions = _Cache(ttl, size)
+        self.max_reviews = max_reviews
+        # per-name reviews of one request run side by side, a bounded number at once
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="review")
 
     def authenticate(self, token: str) -> User:
         key = hashlib.sha256(token.encode()).hexdigest()  # the token itself is never kept
-        user: User | None = self._users.get(key)
+        user = self._users.get(key)
         if user is None:
             status = self._review(TOKEN_REVIEWS, {"kind": "TokenReview", "spec": {"token": token}})
             info = status.get("user") or {}
             if not status.get("authenticated") or not info.get("username"):
-                raise Unauthorized("the bearer token was not accepted by the cluster")
-            extra = tuple(sorted((str(k), tuple(map(str, v))) for k, v in (info.get("extra") or {}).items()))
-            user = User(str(info["username"]), str(info.get("uid") or ""), tuple(info.get("groups") or ()), extra)
+                user = _REJECTED
+            else:
+                extra = tuple(sorted((str(k), tuple(map(str, v))) for k, v in (info.get("extra") or {}).items()))
+                user = User(str(info["username"]), str(info.get("uid") or ""), tuple(info.get("groups") or ()), extra)
             self._users.put(key, user)
+        if user is _REJECTED:
+            raise Unauthorized("the bearer token was not accepted by the cluster")
+        assert isinstance(user, User)
         return user
 
-    def allowed(self, user: User, verb: str, kind: Kind, namespace: str | None, name: str | None) -> bool:
-        key = (user, verb, kind.group, kind.plural, namespace, name)
-        decision: bool | None = self._decisions.get(key)
+    def cached(self, user: User, check: Check) -> bool | None:
+        """The decision for `check` if reviewed within the TTL, else None."""
+        decision: bool | None = self._decisions.get((user, *check))
+        return decision
+
+    def allowed(self, user: User, check: Check) -> bool:
+        """Review `check` for `user` (a SubjectAccessReview unless cached)."""
+        decision = self.cached(user, check)
         if decision is None:
+            verb, kind, namespace, name = check
             attributes = {"verb": verb, "group": kind.group, "resource": kind.plural}
             if namespace:
                 attributes["namespace"] = namespace
@@ -88,8 +119,12 @@ class Authorizer:
                 spec["extra"] = {k: list(v) for k, v in user.extra}
             status = self._review(ACCESS_REVIEWS, {"kind": "SubjectAccessReview", "spec": spec})
             decision = status.get("allowed") is True
-            self._decisions.put(key, decision)
+            self._decisions.put((user, *check), decision)
         return decision
+
+    def allowed_all(self, user: User, checks: list[Check]) -> list[bool]:
+        """Several reviews at once, concurrently (bounded by the pool)."""
+        return list(self._pool.map(lambda c: self.allowed(user, c), checks))
 
     def _review(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         group = path.split("/")[2]
@@ -102,19 +137,62 @@ class Authorizer:
         return status if isinstance(status, dict) else {}
 
 
-@dataclass(frozen=True, slots=True)
 class Viewer:
-    """What one authenticated caller may see: the follow engine and the graphs ask it."""
+    """What one authenticated caller may see, for one request: the follow engine and the graphs ask it.
 
-    user: User
-    authorizer: Authorizer
+    It records every decision the request's answer depended on (`decisions`), so that an answer
+    kept in memory is served again only once the same decisions hold for this caller now.
+    """
+
+    def __init__(self, user: User, authorizer: Authorizer) -> None:
+        self.user = user
+        self.authorizer = authorizer
+        self.decisions: dict[Check, bool] = {}
+        self.reviews = 0
 
     def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
         # one namespace-wide review usually answers for every object of a page
-        authorizer = self.authorizer
-        return authorizer.allowed(self.user, "get", kind, namespace, None) or (
-            name is not None and authorizer.allowed(self.user, "get", kind, namespace, name)
+        decision = self._allowed(("get", kind, namespace, None)) or (
+            name is not None and self._allowed(("get", kind, namespace, name))
         )
+        self.decisions[("get", kind, namespace, name)] = decision
+        return decision
 
     def may_list(self, kind: Kind, namespace: str | None) -> bool:
-        return self.authorizer.allowed(self.user, "list", kind, namespace, None)
+        decision = self._allowed(("list", kind, namespace, None))
+        self.decisions[("list", kind, namespace, None)] = decision
+        return decision
+
+    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
+        """Review what `may_get` will be asked for these objects now, per-name reviews concurrently."""
+        scopes = {(kind, namespace) for kind, namespace, _ in wanted}
+        denied = {scope for scope in scopes if not self._allowed(("get", *scope, None))}
+        checks = sorted(
+            {("get", kind, ns, name) for kind, ns, name in wanted if name and (kind, ns) in denied},
+            key=lambda c: (c[1].name, c[2] or "", c[3] or ""),
+        )
+        unreviewed: list[Check] = [c for c in checks if self.authorizer.cached(self.user, c) is None]
+        if unreviewed:
+            self._spend(len(unreviewed))
+            self.authorizer.allowed_all(self.user, unreviewed)
+
+    def confirms(self, decisions: tuple[tuple[Check, bool], ...]) -> bool:
+        """Whether every decision an earlier answer depended on still holds for this caller."""
+        for (verb, kind, namespace, name), expected in decisions:
+            now = self.may_list(kind, namespace) if verb == "list" else self.may_get(kind, namespace, name)
+            if now != expected:
+                return False
+        return True
+
+    def _allowed(self, check: Check) -> bool:
+        if self.authorizer.cached(self.user, check) is None:
+            self._spend(1)
+        return self.authorizer.allowed(self.user, check)
+
+    def _spend(self, reviews: int) -> None:
+        self.reviews += reviews
+        if self.reviews > self.authorizer.max_reviews:
+            raise TooManyReviews(
+                f"this request needs more than {self.authorizer.max_reviews} access reviews "
+                "(--max-reviews-per-request): ask for fewer objects, or for a namespace you may read as a whole"
+            )

@@ -43,6 +43,10 @@ class Config:
     max_subscribers: int = 8
     answer_cache_mb: int = 64
     heartbeat_seconds: float = 15.0
+    max_reviews_per_request: int = 256
+    max_response_bytes: int = 8 * 1024 * 1024
+    max_subscribers_per_caller: int = 4
+    discovery_seconds: float = 300.0
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -70,10 +74,19 @@ class Config:
             "threads",
             "max_url_bytes",
             "max_body_bytes",
+            "max_reviews_per_request",
+            "max_response_bytes",
+            "max_subscribers_per_caller",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("api_timeout", "watch_idle_seconds", "auth_cache_seconds", "heartbeat_seconds"):
+        for name in (
+            "api_timeout",
+            "watch_idle_seconds",
+            "auth_cache_seconds",
+            "heartbeat_seconds",
+            "discovery_seconds",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
         if not 0 <= self.port <= 65535:
@@ -115,6 +128,12 @@ SETTINGS = (
     ),
     Setting("max_subscribers", "most live ?watch=true streams at once (default 8; 429 beyond)", int),
     Setting("heartbeat_seconds", "seconds between heartbeats on a live stream (default 15)", float),
+    Setting("max_subscribers_per_caller", "most live streams one caller may hold (default 4; 429 beyond)", int),
+    Setting("max_reviews_per_request", "most access reviews one request may cost (default 256; 400 beyond)", int),
+    Setting("max_response_bytes", "largest answer built, checked while building (default 8 MiB; 400 beyond)", int),
+    Setting(
+        "discovery_seconds", "live clusters: ask the API server which kinds it serves this often (default 300)", float
+    ),
 )
 
 

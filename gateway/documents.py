@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, href_for
+from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, Referrers, Selected, href_for
 from gateway.catalog.kinds import meta
 from gateway.catalog.names import NameRule, name_problem
 from gateway.errors import BadRequest, Forbidden, NotFound
@@ -132,6 +132,12 @@ class Documents:
         link = self._link(kind, rel)
         tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in link.targets})
         parent = self.entity(store, kind, namespace, name, access)
+        if access is not None and isinstance(link.resolver, Selected | Referrers):
+            target = self.catalog.kind(link.targets[0])
+            scope = parent.namespace if target.namespaced else None
+            if not access.may_list(target, scope):  # a query's answer is a listing
+                where = f" in namespace {scope!r}" if scope else ""
+                raise Forbidden(f"{target.plural} is forbidden: you may not list them{where}")
         (targets,) = self.engine.resolve(store, link, [parent], access)
         rendered = [(d, e) for d, e in (self.engine.render(parent, link, t, access) for t in targets) if d]
         self.engine.embed(store, [(e, d) for d, e in rendered if e is not None], tree, access)

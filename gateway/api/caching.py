@@ -4,7 +4,9 @@ The ETag hashes the body, which holds every object's uid and resourceVersion and
 query, so equal ETags mean equal answers, from any replica. Each answer is remembered (in an
 LRU bounded by bytes, keyed by path, query and caller) with the generations of the kinds it
 read. While none of those kinds changed, the same request is answered from memory: 304 if the
-client sent the ETag, else the same bytes, without building anything. A store that cannot
+client sent the ETag, else the same bytes, without building anything. With `--auth kubernetes`
+an answer also keeps the caller's access decisions it was built on; it is served again only
+when each still holds now (reviews at most `--auth-cache-seconds` old), else it is rebuilt. A store that cannot
 tell what changed (direct reads) never has its answers remembered.
 """
 
@@ -19,6 +21,7 @@ from cachetools import LRUCache
 from flask import Flask, Response, g, request
 
 from gateway.api.responses import READS_HEADER
+from gateway.auth import Check, Viewer
 from gateway.store import Store
 from gateway.store.counting import generation_of
 
@@ -31,6 +34,8 @@ class _Answer:
     generations: tuple[tuple[str, int | None], ...]
     body: bytes
     mimetype: str
+    decisions: tuple[tuple[Check, bool], ...] = ()
+    """The caller's access decisions the answer was built on: all must still hold to serve it again."""
 
 
 def _key() -> tuple[Any, ...]:
@@ -58,6 +63,9 @@ def init_caching(app: Flask, store: Store, max_bytes: int) -> None:
             answer = answers.get(_key())
         if answer is None or any(generation_of(store, kind) != gen for kind, gen in answer.generations):
             return None
+        viewer: Viewer | None = g.get("viewer")
+        if viewer is not None and not viewer.confirms(answer.decisions):
+            return None  # access changed since: build it again, as this caller may now see it
         if request.if_none_match and request.if_none_match.contains(answer.etag):
             response = Response(status=304)
         else:
@@ -83,7 +91,11 @@ def init_caching(app: Flask, store: Store, max_bytes: int) -> None:
         if counted is not None and cacheable() and 0 < len(body) <= max_bytes // 16:
             generations = tuple(sorted(counted.generations.items()))
             if all(gen is not None for _, gen in generations):
+                viewer: Viewer | None = g.get("viewer")
+                decisions = tuple(viewer.decisions.items()) if viewer is not None else ()
                 with lock:
-                    answers[_key()] = _Answer(etag, generations, body, response.mimetype or "application/json")
+                    answers[_key()] = _Answer(
+                        etag, generations, body, response.mimetype or "application/json", decisions
+                    )
         conditional: Response = response.make_conditional(request)  # type: ignore[assignment]
         return conditional

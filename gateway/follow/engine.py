@@ -7,10 +7,13 @@ It knows neither Flask nor the Kubernetes client: it reads a `Store`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
 
 from gateway.catalog import Catalog, Computed, Entity, Kind, Link, Named, ObjectRef, href_for, part_entity
 from gateway.catalog.kinds import meta
@@ -36,6 +39,9 @@ class Access(Protocol):
 
     def may_list(self, kind: Kind, namespace: str | None) -> bool: ...
 
+    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
+        """A hint: `may_get` will be asked for these (kind, namespace, name) next; review them together."""
+
 
 Provider = Callable[[Store, list[Entity], "Access | None"], list[dict[str, Any]]]
 
@@ -59,15 +65,32 @@ class FollowEngine:
     def resolve(
         self, store: Store, link: Link, parents: list[Entity], access: Access | None = None
     ) -> list[list[Target]]:
-        """One link for many parents: the batch handler if registered, else one by one."""
+        """One link for many parents: the batch handler if registered, else one by one.
+
+        With `access`, a missing target whose reason rests on an object the caller may not read
+        (the PVC that tells a collected DataVolume from one never made) is `Forbidden`: the
+        reason would otherwise tell them that object exists.
+        """
         if isinstance(link.resolver, Computed):
             kind = self.catalog.kind(link.targets[0])
             documents = self.providers[link.resolver.provider](store, parents, access)
             return [[Target(kind, doc, computed=True)] for doc in documents]
         handler = self.handlers.get(parents[0].kind.name, link.rel) if self.handlers else None
         if handler is not None:
-            return handler(store, self.catalog, link, parents)
-        return [follow_one(store, self.catalog, link, p) for p in parents]
+            results = handler(store, self.catalog, link, parents)
+        else:
+            results = [follow_one(store, self.catalog, link, p) for p in parents]
+        if access is not None:
+            results = [[self._guarded(t, access) for t in targets] for targets in results]
+        return results
+
+    def _guarded(self, target: Target, access: Access) -> Target:
+        probe = target.probe
+        if target.obj is not None or probe is None or target.reason == "Forbidden":
+            return target
+        if access.may_get(self.catalog.kind(probe.kind), probe.namespace, probe.name):
+            return target
+        return dataclasses.replace(target, reason="Forbidden")
 
     def target_entity(self, parent: Entity, rel: str, target: Target) -> Entity:
         assert target.obj is not None
@@ -85,7 +108,7 @@ class FollowEngine:
         rel, here = link.rel, f"{parent.href}/{link.rel}"
         if target.computed:
             return target.obj, None
-        if access is not None and not target.kind.part and not visible(target, access, parent.namespace):
+        if access is not None and not target.kind.part and not visible(link, target, access, parent.namespace):
             if isinstance(link.resolver, Named):  # its name is in the parent the caller can see
                 return missing(self.catalog, target.ref or self._ref(target), target.kind.name, here, "Forbidden"), None
             if not link.many:
@@ -115,6 +138,9 @@ class FollowEngine:
         """
         level = [_Pending(e, d, tree) for e, d in roots] if tree else []
         embedded = 0
+        budget = _Budget(self.limits.max_response_bytes)
+        for entity, _ in roots if tree else ():
+            budget.spend(entity.obj)
         while level:
             groups: dict[tuple[str, str], list[tuple[_Pending, LinkTree]]] = defaultdict(list)
             for pending in level:
@@ -125,16 +151,23 @@ class FollowEngine:
                 first = members[0][0].entity
                 link = self.catalog.all_links(first.kind.name)[rel]
                 results = self.resolve(store, link, [p.entity for p, _ in members], access)
+                # refuse before rendering anything of a level that is already over the limit
+                embedded += sum(len(targets) for targets in results)
+                if embedded > self.limits.max_embedded:
+                    raise FollowError(
+                        f"follow would embed more than {self.limits.max_embedded} objects; "
+                        "follow fewer links, page the collection with limit, "
+                        "or raise the gateway's --max-embedded",
+                        reason="RequestEntityTooLarge",
+                    )
+                if access is not None:
+                    access.prefetch([scope_of(t, first.namespace) for targets in results for t in targets
+                                     if not t.kind.part and not t.computed])  # fmt: skip
                 for (pending, subtree), targets in zip(members, results, strict=True):
-                    embedded += len(targets)
-                    if embedded > self.limits.max_embedded:
-                        raise FollowError(
-                            f"follow would embed more than {self.limits.max_embedded} objects; "
-                            "follow fewer links, page the collection with limit, "
-                            "or raise the gateway's --max-embedded",
-                            reason="RequestEntityTooLarge",
-                        )
                     rendered = [(d, e) for d, e in (self.render(pending.entity, link, t, access) for t in targets) if d]
+                    for _, e in rendered:
+                        if e is not None and not e.kind.part:
+                            budget.spend(e.obj)
                     if link.many:
                         pending.doc[rel] = [doc for doc, _ in rendered]
                     elif rendered:
@@ -157,13 +190,44 @@ class FollowEngine:
         return wanted
 
 
-def visible(target: Target, access: Access, namespace: str | None) -> bool:
-    """Whether the caller may get a target, found or named: a missing object is as private as a present one."""
+def scope_of(target: Target, namespace: str | None) -> tuple[Kind, str | None, str | None]:
+    """(kind, namespace, name) of a target, found or named; a query that found nothing: the
+    parent's namespace and no name."""
     if target.obj is not None:
         m = meta(target.obj)
-        namespace = m.get("namespace") if target.kind.namespaced else None
-        return access.may_get(target.kind, namespace, str(m.get("name", "")))
+        return target.kind, m.get("namespace") if target.kind.namespaced else None, str(m.get("name", ""))
     if target.ref is not None:
-        return access.may_get(target.kind, target.ref.namespace, target.ref.name)
-    # a query found nothing: whether the caller may know that is a question about the namespace
-    return access.may_get(target.kind, namespace if target.kind.namespaced else None, None)
+        return target.kind, target.ref.namespace, target.ref.name
+    return target.kind, namespace if target.kind.namespaced else None, None
+
+
+def visible(link: Link, target: Target, access: Access, namespace: str | None) -> bool:
+    """Whether the caller may know of a target: a missing object is as private as a present one.
+
+    A target the parent names needs `get`. One found by a query (a selector, a reverse link)
+    also needs `list` of its kind where it was searched: the query's answer is a listing.
+    """
+    kind, where, name = scope_of(target, namespace)
+    if not isinstance(link.resolver, Named) and not access.may_list(kind, where):
+        return False
+    return access.may_get(kind, where, name)
+
+
+class _Budget:
+    """The bytes an answer will take, counted as objects are embedded, refused past the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.spent = limit, 0
+        self._sizes: dict[int, int] = {}  # id(object) -> encoded size: the same object often recurs
+
+    def spend(self, obj: dict[str, Any]) -> None:
+        size = self._sizes.get(id(obj))
+        if size is None:
+            size = self._sizes[id(obj)] = len(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS))
+        self.spent += size
+        if self.spent > self.limit:
+            raise FollowError(
+                f"the answer would be larger than {self.limit} bytes; follow fewer links, page the "
+                "collection with limit, or raise the gateway's --max-response-bytes",
+                reason="RequestEntityTooLarge",
+            )

@@ -32,6 +32,8 @@ class Target:
     reason: str = "NotFound"
     computed: bool = False
     """A computed document (an object graph): embedded as is, followed no further."""
+    probe: ObjectRef | None = None
+    """For a missing target: the object whose state decided `reason` (a collected DataVolume's PVC)."""
 
 
 def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> list[Target]:
@@ -44,7 +46,8 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
             if obj is not None:
                 targets.append(Target(kind, obj))
             else:
-                targets.append(Target(kind, None, ref, missing_reason(store, resolver.missing, ref)))
+                probe = resolver.missing.probe(ref) if resolver.missing is not None else None
+                targets.append(Target(kind, None, ref, missing_reason(store, resolver.missing, ref), probe=probe))
         return targets
     if isinstance(resolver, Selected):
         query = resolver.query(parent)

@@ -34,12 +34,13 @@ def batch_named(store: Store, catalog: Catalog, link: Link, parents: list[Entity
             if ref in found:
                 targets.append(Target(kind, found[ref]))
                 continue
-            reason = "NotFound"
+            reason, probe = "NotFound", None
             if resolver.missing is not None:
-                ev = evidence.get(resolver.missing.probe(ref))
+                probe = resolver.missing.probe(ref)
+                ev = evidence.get(probe)
                 if ev is not None and resolver.missing.holds(ev):
                     reason = resolver.missing.reason
-            targets.append(Target(kind, None, ref, reason))
+            targets.append(Target(kind, None, ref, reason, probe=probe))
         results.append(targets)
     return results
 

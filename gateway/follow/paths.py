@@ -21,6 +21,7 @@ class FollowLimits:
     max_depth: int = 6
     max_paths: int = 64
     max_embedded: int = 10_000
+    max_response_bytes: int = 8 * 1024 * 1024
 
 
 class FollowError(BadRequest):

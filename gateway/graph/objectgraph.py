@@ -103,20 +103,25 @@ class ObjectGraphBuilder:
         out: list[list[Node]] = [[] for _ in entities]
         current = [(i, e) for i, e in enumerate(entities) if not step.types or e.obj.get("type") in step.types]
         for rel in step.path[:-1]:  # through intermediate links, placeholders standing in for the missing
-            current = [(i, t) for i, e, target in self._resolve(run, current, rel, None) if (t := target) is not None]
+            current = [
+                (i, t) for i, _, target, _ in self._resolve(run, current, rel, None) if (t := target) is not None
+            ]
         rel = step.path[-1]
         if step.each:
-            parts = [(i, t) for i, _, t in self._resolve(run, current, rel, None) if t is not None]
+            parts = [(i, t) for i, _, t, _ in self._resolve(run, current, rel, None) if t is not None]
             nested = self._steps(run, [p for _, p in parts], lambda _: step.each)
             for (i, _), nodes in zip(parts, nested, strict=True):
                 out[i].extend(nodes)
             return out
         made: list[tuple[int, Node, Entity | None]] = []
         collected: list[tuple[int, Entity]] = []
-        for i, parent, target in self._resolve(run, current, rel, step):
+        resolved = list(self._resolve(run, current, rel, step))
+        if run.access is not None:
+            run.access.prefetch([(t.kind, t.namespace, t.name) for _, _, t, _ in resolved if t is not None])
+        for i, parent, target, link in resolved:
             if target is None:
                 continue  # a query that found nothing: KubeVirt adds no node either
-            if run.access is not None and not run.access.may_get(target.kind, target.namespace, target.name):
+            if run.access is not None and not _visible(run.access, link, target):
                 continue  # the caller may not see it: no node, nothing below it
             if isinstance(target, Entity) and target.obj.get("__missing__") == "GarbageCollected":
                 if step.instead_if_collected is not None:
@@ -144,19 +149,19 @@ class ObjectGraphBuilder:
 
     def _resolve(
         self, run: _Run, parents: list[tuple[int, Entity]], rel: str, step: GraphStep | None
-    ) -> Iterator[tuple[int, Entity, Entity | None]]:
-        """(parent index, parent, target) for every target; a missing named target is a placeholder entity."""
+    ) -> Iterator[tuple[int, Entity, Entity | None, Link]]:
+        """(parent index, parent, target, link) for every target; a missing named target is a placeholder entity."""
         by_kind: dict[str, list[tuple[int, Entity]]] = defaultdict(list)
         for i, e in parents:
             if rel in self.catalog.all_links(e.kind.name):
                 by_kind[e.kind.name].append((i, e))
-        results: list[tuple[int, Entity, Entity | None]] = []
+        results: list[tuple[int, Entity, Entity | None, Link]] = []
         for kind, members in by_kind.items():
             link = self._link(kind, rel, step)
-            resolved = self.engine.resolve(run.store, link, [e for _, e in members])
+            resolved = self.engine.resolve(run.store, link, [e for _, e in members], run.access)
             for (i, parent), targets in zip(members, resolved, strict=True):
                 for target in targets:
-                    results.append((i, parent, self._entity(parent, rel, link, target)))
+                    results.append((i, parent, self._entity(parent, rel, link, target), link))
         yield from sorted(results, key=lambda r: r[0])  # stable: each parent's targets keep their order
 
     def _link(self, kind: str, rel: str, step: GraphStep | None) -> Link:
@@ -174,6 +179,13 @@ class ObjectGraphBuilder:
         placeholder = {"metadata": {"name": ref.name, "namespace": ref.namespace}, "__missing__": target.reason}
         return Entity(target.kind, placeholder, ref.namespace, href_for(target.kind, ref.namespace, ref.name),
                       parent, rel)  # fmt: skip
+
+
+def _visible(access: Access, link: Link, target: Entity) -> bool:
+    """As for follow: `get` on the node's object, and `list` of its kind too if a query found it."""
+    if not isinstance(link.resolver, Named) and not access.may_list(target.kind, target.namespace):
+        return False
+    return access.may_get(target.kind, target.namespace, target.name)
 
 
 def filtered(nodes: list[Node], options: GraphOptions) -> list[Node]:

@@ -52,8 +52,7 @@ def redact_answer(doc: Object, *, secrets: bool = False) -> Object:
     if isinstance(items, list):
         all_secrets = secrets or kind == "SecretList"
         redacted = [
-            redact_secret(i) if isinstance(i, dict) and (all_secrets or i.get("kind") == "Secret") else i
-            for i in items
+            redact_secret(i) if isinstance(i, dict) and (all_secrets or i.get("kind") == "Secret") else i for i in items
         ]
         return {**doc, "items": redacted}
     if secrets or kind == "Secret":

@@ -42,6 +42,7 @@ class Faults:
     fail_next: int = 0
     fail_status: int = 500
     fail_paths: str = ""  # only requests whose path contains this (empty: all)
+    review_seconds: float = 0.0  # how long each SubjectAccessReview takes (to see reviews overlap)
 
 
 @dataclass
@@ -58,6 +59,10 @@ class RequestLog:
 
     def clear(self) -> None:
         self.entries.clear()
+        self.most_reviews_at_once = 0
+
+    most_reviews_at_once: int = 0
+    """The most SubjectAccessReviews the emulator was answering at the same time."""
 
 
 class Cluster:

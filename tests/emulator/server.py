@@ -81,10 +81,22 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
         token = (body.get("spec") or {}).get("token", "")
         return as_json({**body, "status": rbac.review_token(token)}, 201)
 
+    in_flight = [0]
+    in_flight_lock = threading.Lock()
+
     @app.post("/apis/authorization.k8s.io/v1/subjectaccessreviews")
     def access_review() -> Response:
         body = request.get_json(silent=True) or {}
-        return as_json({**body, "status": rbac.review_access(body.get("spec") or {})}, 201)
+        with in_flight_lock:
+            in_flight[0] += 1
+            log = cluster.requests
+            log.most_reviews_at_once = max(log.most_reviews_at_once, in_flight[0])
+        try:
+            time.sleep(cluster.faults.review_seconds)
+            return as_json({**body, "status": rbac.review_access(body.get("spec") or {})}, 201)
+        finally:
+            with in_flight_lock:
+                in_flight[0] -= 1
 
     @app.get("/version")
     def version() -> Response:

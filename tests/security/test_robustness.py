@@ -96,3 +96,28 @@ def test_malformed_objects_are_served_unlinked_and_counted(cache: str, tmp_path:
                 assert 'gateway_malformed_objects{kind="PersistentVolumeClaim"} 1.0' in metrics
         if cache == "watch":
             app.extensions["gateway"].store.close()
+
+
+def test_the_byte_budget_refuses_while_building_and_costs_little() -> None:
+    """`--max-response-bytes` is checked as objects are embedded, not after the answer is built."""
+    follow = "*.*.*"
+    with serving(create_app(Config(answer_cache_mb=0, extra={"TESTING": True}))) as roomy:
+        whole = roomy.get("/namespaces/demo/vms", follow=follow)
+        assert whole.status_code == 200 and len(whole.content) > 60_000
+    with serving(create_app(Config(max_response_bytes=60_000, answer_cache_mb=0, extra={"TESTING": True}))) as tight:
+        refused = tight.get("/namespaces/demo/vms", follow=follow)
+        assert refused.status_code == 400 and refused.json()["reason"] == "RequestEntityTooLarge"
+        assert "60000 bytes" in refused.json()["message"] and "--max-response-bytes" in refused.json()["message"]
+        # it stopped reading where the budget ran out
+        assert Gateway.reads(refused) < Gateway.reads(whole)
+        assert tight.get("/namespaces/demo/vms/fedora", follow="volumes.pvc").status_code == 200
+
+
+def test_an_embedded_limit_refuses_a_level_before_rendering_it() -> None:
+    with serving(create_app(Config(max_embedded=50, answer_cache_mb=0, extra={"TESTING": True}))) as tight:
+        refused = tight.get("/namespaces/demo/vms", follow="*.*.*.*.*.*")
+        assert refused.status_code == 400 and "--max-embedded" in refused.json()["message"]
+    with serving(create_app(Config(answer_cache_mb=0, extra={"TESTING": True}))) as roomy:
+        whole = roomy.get("/namespaces/demo/vms", follow="*.*.*.*.*.*")
+        assert whole.status_code == 200
+    assert Gateway.reads(refused) < Gateway.reads(whole)
