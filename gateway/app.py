@@ -41,8 +41,10 @@ def build_store(config: Config, catalog: Catalog, api: KubeApi | None = None) ->
     if config.kube:
         api = api or connect(config)
         if config.cache == "none":
-            return DirectStore(catalog, api)
-        return WatchCache(catalog, api, idle_seconds=config.watch_idle_seconds)
+            return DirectStore(catalog, api, discovery_seconds=config.discovery_seconds)
+        return WatchCache(
+            catalog, api, idle_seconds=config.watch_idle_seconds, discovery_seconds=config.discovery_seconds
+        )
     if config.manifests:
         return SnapshotStore.from_paths(catalog, config.manifests, config.default_namespace)
     return SnapshotStore.demo(catalog)

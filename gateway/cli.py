@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ManifestError) as e:
         print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
         return 2
-    _, reason = app.extensions["gateway"].store.readiness()
+    # a live store is not asked here: this is gunicorn's master, whose threads the worker would not inherit
+    reason = app.extensions["gateway"].store.readiness()[1] if not config.kube else "a live cluster, via kubeconfig"
     log.info("serving %s on http://%s:%d (%s)", config.source, config.host, config.port, reason)
     from gateway.server import serve
 

@@ -29,7 +29,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+def running(command: list[str], port: int, env: dict[str, str] | None = None, ready: bool = True) -> Iterator[str]:
+    """The command as a process, once it is ready (`ready=False`: once it answers /healthz)."""
     with subprocess.Popen(
         command,
         cwd=ROOT,
@@ -38,16 +39,16 @@ def running(command: list[str], port: int, env: dict[str, str] | None = None) ->
         stderr=subprocess.STDOUT,
         text=True,
     ) as process:
-        yield from _until_ready(process, f"http://127.0.0.1:{port}")
+        yield from _until_ready(process, f"http://127.0.0.1:{port}", "/readyz" if ready else "/healthz")
 
 
-def _until_ready(process: subprocess.Popen[str], url: str) -> Iterator[str]:
+def _until_ready(process: subprocess.Popen[str], url: str, probe: str) -> Iterator[str]:
     def ready() -> bool:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
             pytest.fail(f"the gateway exited before it was ready: {output}")
         try:
-            return requests.get(url + "/readyz", timeout=1).status_code == 200
+            return requests.get(url + probe, timeout=1).status_code == 200
         except requests.ConnectionError:
             return False
 

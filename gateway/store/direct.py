@@ -8,6 +8,7 @@ batch handlers matter most here, since every store read is an API call: one list
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,16 +42,21 @@ def as_gateway_error(e: ApiError) -> GatewayError:
 
 
 class DirectStore:
-    def __init__(self, catalog: Catalog, api: KubeApi, page_size: int = 500) -> None:
+    def __init__(self, catalog: Catalog, api: KubeApi, page_size: int = 500, discovery_seconds: float = 300.0) -> None:
         self.catalog, self.api, self.page_size = catalog, api, page_size
+        self.discovery_seconds = discovery_seconds
         self._served: dict[str, Served] | None = None
+        self._discovered_at = 0.0
         self._lock = threading.Lock()
 
     def _kind(self, name: str) -> tuple[Kind, Served | None]:
-        if self._served is None:
+        """The kind and where the cluster serves it; discovery is asked again every
+        `discovery_seconds`, and at once after a list of a kind believed served answers 404."""
+        if self._served is None or time.monotonic() - self._discovered_at > self.discovery_seconds:
             with self._lock, translated():
-                if self._served is None:
+                if self._served is None or time.monotonic() - self._discovered_at > self.discovery_seconds:
                     self._served = self.api.discover([k for k in self.catalog.kinds() if not k.part])
+                    self._discovered_at = time.monotonic()
         return self.catalog.kind(name), self._served.get(name)
 
     def _list(self, kind: Kind, served: Served, namespace: str | None, selector: LabelSelector) -> list[Object]:
@@ -60,7 +66,13 @@ class DirectStore:
         items: list[Object] = []
         with translated():
             while True:
-                page = self.api.get_json(served.path(namespace if kind.namespaced else None), query)
+                try:
+                    page = self.api.get_json(served.path(namespace if kind.namespaced else None), query)
+                except ApiError as e:
+                    if e.status != 404:
+                        raise
+                    self._discovered_at = float("-inf")  # no longer served: the next read asks discovery
+                    return []
                 items += [normalize(complete(o, kind, served)) for o in page.get("items") or []]
                 token = (page.get("metadata") or {}).get("continue")
                 if not token:

@@ -10,7 +10,9 @@ cluster does not serve (a CRD not installed) are empty, not errors.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import random
 import threading
 import time
@@ -30,6 +32,28 @@ log = logging.getLogger(__name__)
 
 class _Gone(Exception):
     """The watch's resourceVersion is too old: list again."""
+
+
+# Generations come from one counter per process, so a kind's generation only ever grows: across
+# re-lists, an idle watch stopped and started again, and a fork. An answer remembered with an
+# older one can never match again.
+_GENERATIONS = itertools.count(1)
+
+
+def next_generation() -> int:
+    return next(_GENERATIONS)
+
+
+# guards adopting a process after a fork; made anew in the child, where a copy could be held
+_ADOPT_LOCK = threading.Lock()
+
+
+def _new_adopt_lock() -> None:
+    global _ADOPT_LOCK
+    _ADOPT_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_adopt_lock)
 
 
 @dataclass
@@ -95,6 +119,8 @@ class Reflector:
             except ApiError as e:
                 self.stats.last_error = str(e)
                 self.stats.restarts += 1
+                if e.status == 404:  # the kind is no longer served (a CRD removed or upgraded)
+                    self.cache.rediscover()
                 delay = backoff.next()
                 log.warning("%s: %s; retrying in %.1fs", self.kind.name, e, delay)
                 self.stopping.wait(delay)
@@ -129,7 +155,7 @@ class Reflector:
         with self.cache.lock:
             self.cache.index.replace_kind(self.kind.name, items)
             self.stats.objects = self.cache.index.count(self.kind.name)
-            self.stats.generation += 1
+            self.stats.generation = next_generation()
         self.resource_version = str(meta.get("resourceVersion") or "")
         self.stats.relists += 1
         self.stats.synced = True
@@ -177,7 +203,7 @@ class Reflector:
             else:
                 self.cache.index.put(self.kind.name, obj)
             self.stats.objects = self.cache.index.count(self.kind.name)
-            self.stats.generation += 1
+            self.stats.generation = next_generation()
         self.resource_version = rv or self.resource_version
         self.cache.changed(self.kind.name, old, None if kind == "DELETED" else obj)
 
@@ -189,6 +215,7 @@ class WatchCache:
     idle_seconds: float = 600.0
     watch_seconds: float = 300.0
     page_size: int = 500
+    discovery_seconds: float = 300.0
     index: ObjectIndex = field(init=False)
     lock: threading.RLock = field(init=False, default_factory=threading.RLock)
     _served: dict[str, Served] | None = field(init=False, default=None)
@@ -198,8 +225,10 @@ class WatchCache:
     _start_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _closing: threading.Event = field(init=False, default_factory=threading.Event)
     _listeners: list[Any] = field(init=False, default_factory=list)
-    _started: bool = field(init=False, default=False)
+    _pid: int | None = field(init=False, default=None)
+    """The process whose threads keep this cache: gunicorn builds the app, then forks its worker."""
     _first_discovery: threading.Event = field(init=False, default_factory=threading.Event)
+    _rediscover: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.index = ObjectIndex(self.catalog)
@@ -207,52 +236,91 @@ class WatchCache:
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> WatchCache:
-        """Discover in the background (retrying until the API server answers); reap idle watches.
+        """Discover in the background (retrying until the API server answers, then every
+        `discovery_seconds`); reap idle watches.
 
-        Called on first use, in the process that serves: gunicorn forks its worker after the
-        app is built, and threads do not survive a fork.
+        Runs in the process that serves: every read calls it, and after a fork (gunicorn builds
+        the app in its master, then forks the worker) the child starts threads of its own,
+        since none of the parent's survive the fork.
         """
-        if self._started:  # every read calls this: no lock once started
+        if self._pid == os.getpid():  # the usual case: one comparison, no lock
             return self
-        with self._start_lock:
-            if not self._started:
-                self._started = True
-                threading.Thread(target=self._discover_until_done, name="discovery", daemon=True).start()
-                threading.Thread(target=self._reap_idle, name="watch-reaper", daemon=True).start()
+        with _ADOPT_LOCK:
+            if self._pid != os.getpid():
+                self._adopt_process()
         return self
+
+    def _adopt_process(self) -> None:
+        if self._pid is not None:  # forked: the parent's threads, and what they kept current, are gone
+            self.lock = threading.RLock()
+            self._start_lock = threading.Lock()
+            self._reflectors = {}
+            self.index = ObjectIndex(self.catalog)
+            self._stats = {kind: KindStats(generation=next_generation()) for kind in self._stats}
+            self._closing, self._rediscover = threading.Event(), threading.Event()
+            self._first_discovery = threading.Event()
+            if self._served is not None:
+                self._first_discovery.set()
+        self._pid = os.getpid()
+        threading.Thread(target=self._discover, name="discovery", daemon=True).start()
+        threading.Thread(target=self._reap_idle, name="watch-reaper", daemon=True).start()
 
     def close(self) -> None:
         self._closing.set()
+        self._rediscover.set()
         for reflector in list(self._reflectors.values()):
             reflector.stopping.set()
 
-    def _discover_until_done(self) -> None:
+    def rediscover(self) -> None:
+        """Ask the API server again which kinds it serves, now (a served kind answered 404)."""
+        self._rediscover.set()
+
+    def _discover(self) -> None:
         backoff = Backoff(cap=5.0)
-        while not self._closing.is_set() and self._served is None:
+        kinds = [k for k in self.catalog.kinds() if not k.part]
+        while not self._closing.is_set():
             try:
-                self._served = self.api.discover([k for k in self.catalog.kinds() if not k.part])
-                absent = sorted(k.name for k in self.catalog.kinds() if not k.part and k.name not in self._served)
-                if absent:
-                    log.info("not served by this cluster (treated as empty): %s", ", ".join(absent))
+                self._adopt_discovery(self.api.discover(kinds))
+                backoff.reset()
+                wait = self.discovery_seconds
             except ApiError as e:
                 self._discovery_error = str(e)
+                wait = backoff.next()
             finally:
                 self._first_discovery.set()
-            if self._served is None:
-                self._closing.wait(backoff.next())
+            self._rediscover.wait(wait)
+            self._rediscover.clear()
+
+    def _adopt_discovery(self, served: dict[str, Served]) -> None:
+        """Kinds appear and disappear without a restart: a kind no longer served is emptied."""
+        previous, self._served = self._served, served
+        if previous is None:
+            absent = sorted(k.name for k in self.catalog.kinds() if not k.part and k.name not in served)
+            if absent:
+                log.info("not served by this cluster (treated as empty): %s", ", ".join(absent))
+            return
+        for kind in sorted(set(previous) | set(served)):
+            if previous.get(kind) == served.get(kind):
+                continue
+            log.info("%s: now %s", kind, f"served at {served[kind].version}" if kind in served else "not served")
+            self._stop_watch(kind)
+
+    def _stop_watch(self, kind: str) -> None:
+        with self._start_lock:
+            reflector = self._reflectors.pop(kind, None)
+            if reflector is not None:
+                reflector.stopping.set()
+            with self.lock:
+                self.index.clear_kind(kind)
+            self._stats[kind] = KindStats(generation=next_generation())
 
     def _reap_idle(self) -> None:
         while not self._closing.wait(min(self.idle_seconds / 4, 30.0)):
             now = time.monotonic()
-            with self._start_lock:
-                for name, reflector in list(self._reflectors.items()):
-                    if now - reflector.last_used > self.idle_seconds:
-                        log.info("%s: idle for %.0fs, stopping its watch", name, now - reflector.last_used)
-                        reflector.stopping.set()
-                        del self._reflectors[name]
-                        with self.lock:
-                            self.index.clear_kind(name)
-                        self._stats[name] = KindStats(generation=self._stats[name].generation + 1)
+            idle = [name for name, r in list(self._reflectors.items()) if now - r.last_used > self.idle_seconds]
+            for name in idle:
+                log.info("%s: idle for more than %.0fs, stopping its watch", name, self.idle_seconds)
+                self._stop_watch(name)
 
     def stats_of(self, kind: str) -> KindStats:
         return self._stats.setdefault(kind, KindStats())
@@ -272,9 +340,9 @@ class WatchCache:
             listener(kind, old, new)
 
     def generation(self, kind: str) -> int:
-        # a kind that is not watched yet has not been read: any number unlike a watched one's will do
+        """Grows whenever `kind` changes in the cache, is listed again, or stops being watched."""
         stats = self._stats.get(kind)
-        return stats.generation if stats is not None and stats.synced else -1
+        return stats.generation if stats is not None else 0
 
     # --- reading ------------------------------------------------------------------------
 
@@ -289,6 +357,7 @@ class WatchCache:
 
     def _ensure(self, kind: str) -> bool:
         """Start `kind`'s watch if needed and wait until it has listed; False if not served."""
+        self.start()
         served = self._served_kind(kind)
         if served is None:
             return False

@@ -78,6 +78,8 @@ class Cluster:
         self.watch_epoch = 0
         self.abrupt_drop = False
         self.faults = Faults()
+        self.unserved: set[str] = set()
+        """Kinds whose CRD is not installed right now: absent from discovery, 404 on every path."""
         self.requests = RequestLog()
 
     # --- tests change the cluster ---------------------------------------------------------

@@ -60,9 +60,13 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
     def not_allowed(_: Exception) -> Response:
         return status(405, "MethodNotAllowed", "the emulator serves reads only")
 
-    groups: dict[str, list[Resource]] = {}
-    for r in cluster.resources:
-        groups.setdefault(r.group, []).append(r)
+    def served_groups() -> dict[str, list[Resource]]:
+        """The resources served right now, by group: tests install and remove CRDs while it runs."""
+        groups: dict[str, list[Resource]] = {}
+        for r in cluster.resources:
+            if r.kind not in cluster.unserved:
+                groups.setdefault(r.group, []).append(r)
+        return groups
 
     @app.before_request
     def faults() -> Response | None:
@@ -115,22 +119,22 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
     @app.get("/apis")
     def group_list() -> Response:
         return as_json(
-            {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group_doc(g) for g in sorted(groups) if g]}
+            {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group_doc(g) for g in sorted(served_groups()) if g]}
         )
 
     def group_doc(group: str) -> dict[str, Any]:
-        versions = sorted({r.version for r in groups[group]}, reverse=True)
+        versions = sorted({r.version for r in served_groups()[group]}, reverse=True)
         entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
         return {"name": group, "versions": entries, "preferredVersion": entries[0]}
 
     @app.get("/apis/<group>")
     def one_group(group: str) -> Response:
-        if group not in groups or not group:
+        if group not in served_groups() or not group:
             return status(404, "NotFound", f"the server could not find the requested resource ({group})")
         return as_json({"kind": "APIGroup", "apiVersion": "v1", **group_doc(group)})
 
     def resource_list(group: str, version: str) -> Response:
-        served = [r for r in groups.get(group, []) if r.version == version]
+        served = [r for r in served_groups().get(group, []) if r.version == version]
         if not served:
             return status(404, "NotFound", "the server could not find the requested resource")
         resources = [{"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
@@ -165,7 +169,9 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
         plural, name = parts[0], (parts[1] if len(parts) > 1 else None)
         if len(parts) > 2:
             return status(404, "NotFound", "the server could not find the requested resource")
-        resource = next((r for r in groups.get(group, []) if r.version == version and r.plural == plural), None)
+        resource = next(
+            (r for r in served_groups().get(group, []) if r.version == version and r.plural == plural), None
+        )
         if plural == "namespaces" and group == "" and namespace is None:
             return namespaces(name)
         if resource is None or (namespace is not None and not resource.namespaced):
