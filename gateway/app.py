@@ -7,7 +7,7 @@ from flask import Flask
 from gateway.api import discovery, graphs, health, objects
 from gateway.api.auth import init_auth
 from gateway.api.caching import init_caching
-from gateway.api.errors import GatewayApi, limit_url_length
+from gateway.api.errors import GatewayApi, answer_options, limit_url_length
 from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
@@ -93,10 +93,18 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     for blueprint in (health.blp, discovery.blp, graphs.blp, objects.blp):
         api.register_blueprint(blueprint)
     limit_url_length(app, config.max_url_bytes)
+    answer_options(app)
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds, max_reviews=config.max_reviews_per_request))
     init_caching(app, store, config.answer_cache_mb * 1024 * 1024)  # after auth: answers are the caller's own
-    app.extensions["gateway_live"] = init_live(app, store, config.max_subscribers, config.heartbeat_seconds)
+    app.extensions["gateway_live"] = init_live(
+        app,
+        store,
+        config.max_subscribers,
+        config.max_subscribers_per_caller,
+        config.heartbeat_seconds,
+        config.auth_cache_seconds,
+    )
     # after_request hooks run last-registered first: the reads header is set before metrics read it
     init_metrics(app, store)
     app.after_request(add_read_count)

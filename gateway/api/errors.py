@@ -32,6 +32,13 @@ _REASONS = {
 
 
 def status(code: int, message: str, reason: str | None = None, causes: list[dict[str, str]] | None = None) -> Response:
+    return json_response(status_document(code, message, reason, causes), code)
+
+
+def status_document(
+    code: int, message: str, reason: str | None = None, causes: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """A Kubernetes `Status`: every error answer of the gateway, from Flask or from the server itself."""
     doc: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -43,7 +50,7 @@ def status(code: int, message: str, reason: str | None = None, causes: list[dict
     }
     if causes:
         doc["details"] = {"causes": causes}
-    return json_response(doc, code)
+    return doc
 
 
 class GatewayApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hints
@@ -103,6 +110,19 @@ def limit_url_length(app: Flask, limit: int) -> None:
         if length > limit:
             return status(414, f"the request path and query are {length} bytes, more than {limit} (--max-url-bytes)")
         return None
+
+
+def answer_options(app: Flask) -> None:
+    """OPTIONS says which methods a path takes, with no body (Flask's own answer is an HTML page)."""
+
+    @app.before_request
+    def options() -> Response | None:
+        if request.method != "OPTIONS" or request.routing_exception is not None or request.url_rule is None:
+            return None  # an unknown path: its 404 Status
+        response = Response(status=204)
+        del response.headers["Content-Type"]  # no content, so no content type
+        response.headers["Allow"] = ", ".join(sorted(request.url_rule.methods or ()))
+        return response
 
 
 def handle_gateway_error(error: GatewayError) -> Response:

@@ -121,3 +121,16 @@ def test_an_embedded_limit_refuses_a_level_before_rendering_it() -> None:
         whole = roomy.get("/namespaces/demo/vms", follow="*.*.*.*.*.*")
         assert whole.status_code == 200
     assert Gateway.reads(refused) < Gateway.reads(whole)
+
+
+def test_every_answer_is_a_status_or_the_documented_type(demo: Gateway) -> None:
+    deep = "[" * 30_000 + "]" * 30_000
+    response = requests.post(demo.url + "/namespaces/demo/vms/fedora/objectgraph", data=deep,
+                             headers={"Content-Type": "application/json"}, timeout=10)  # fmt: skip
+    assert response.status_code == 400 and response.json()["kind"] == "Status"
+    options = requests.options(demo.url + "/namespaces/demo/vms/fedora", timeout=10)
+    assert options.status_code == 204 and not options.content and "Content-Type" not in options.headers
+    assert "GET" in options.headers["Allow"]
+    for path in ("/namespaces//vms", "/namespaces/demo//fedora", "/namespaces/demo/vms//objectgraph"):
+        response = requests.get(demo.url + path, timeout=10, allow_redirects=False)
+        assert response.status_code == 404 and response.json()["kind"] == "Status", path

@@ -20,6 +20,14 @@ from tests.server import Gateway, serving
 from tests.store.conftest import eventually, live_config
 
 
+def _decoded(text: str) -> Any:
+    """A JSON document, or the text itself (a DOT graph)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 class Events:
     """Reads a text/event-stream on a thread, so tests can wait for the next event with a timeout."""
 
@@ -39,7 +47,7 @@ class Events:
                 elif raw.startswith("data: "):
                     data.append(raw[6:])
                 elif raw == "" and data:
-                    self.queue.put((kind, json.loads("".join(data))))
+                    self.queue.put((kind, _decoded("\n".join(data))))  # data lines join with newlines
                     kind, data = "message", []
         except (requests.RequestException, AttributeError, ValueError):
             pass

@@ -1,0 +1,72 @@
+"""The server in front of the app, run as users run it: slow clients hold no thread, and even the
+errors gunicorn answers itself are Kubernetes Status JSON."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from gateway.server import BUFFERED_BODY, MAX_HEAD, head_complete
+from tests.store.conftest import free_port
+from tests.test_cli import running
+
+
+def serve_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "gateway", "serve", "--demo", "--port", str(port)]
+
+
+def wsgi_command(port: int) -> list[str]:
+    return [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+            "wsgi:app"]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", [serve_command, wsgi_command])
+def test_half_sent_requests_do_not_stall_the_probes(command: object) -> None:
+    port = free_port()
+    with running(command(port), port) as url:  # type: ignore[operator]
+        stalled = []
+        try:
+            for _ in range(64):  # four times the threads, each sending half a request head
+                client = socket.create_connection(("127.0.0.1", port))
+                client.sendall(b"GET /namespaces/demo/vms HTTP/1.1\r\nHost: x\r\nAccept: appl")
+                stalled.append(client)
+            assert requests.get(url + "/healthz", timeout=1).status_code == 200
+            page = requests.get(url + "/vms/fedora", params={"namespace": "demo"}, timeout=1)
+            assert page.status_code == 200
+            # one of them finishes its request late: it is answered as any other
+            stalled[0].sendall(b"ication/json\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := stalled[0].recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200") and b'"VirtualMachineList"' in answer
+        finally:
+            for client in stalled:
+                client.close()
+
+
+def test_errors_gunicorn_answers_itself_are_status_json() -> None:
+    port = free_port()
+    with running(serve_command(port), port) as url:
+        long_line = requests.get(url + "/" + "a" * 9000, timeout=10)
+        assert long_line.status_code == 414 and long_line.headers["Content-Type"] == "application/json"
+        assert long_line.json()["kind"] == "Status" and long_line.json()["reason"] == "RequestURITooLong"
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n")
+            head, _, body = client.recv(65536).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head
+        assert json.loads(body)["code"] == 400
+
+
+def test_a_head_is_complete_with_its_small_body() -> None:
+    head = b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+    assert not head_complete(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    assert head_complete(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert not head_complete(head + b"abc")
+    assert head_complete(head + b"abcde")
+    assert head_complete(head.replace(b"5", str(BUFFERED_BODY + 1).encode()))  # the thread reads a big one
+    assert head_complete(b"GET /" + b"a" * (MAX_HEAD + 1))  # the parser answers 414
