@@ -45,7 +45,7 @@ def page_by_hand(api: client.ApiClient, ns: str, name: str) -> int:
         if claim:
             pvc = call(core.read_namespaced_persistent_volume_claim, claim, ns)
             call(core.read_persistent_volume, pvc.spec.volume_name)
-        secret = ((volume.get("cloudInitNoCloud") or {}).get("userDataSecretRef") or {}).get("name")
+        secret = ((volume.get("cloudInitNoCloud") or {}).get("secretRef") or {}).get("name")
         if secret:
             call(core.read_namespaced_secret, secret, ns)
     for which, plural in (

@@ -103,7 +103,7 @@ def vm_objects(i: int, namespace: str, nodes: int = 3) -> list[Object]:
     labels = {"kubevirt.io/domain": name, "app": name}
     volumes = [
         {"name": "rootdisk", "dataVolume": {"name": disk}},
-        {"name": "cloudinitdisk", "cloudInitNoCloud": {"userDataSecretRef": {"name": secret}}},
+        {"name": "cloudinitdisk", "cloudInitNoCloud": {"secretRef": {"name": secret}}},
     ]
     networks = [{"name": "default", "pod": {}}, {"name": "vlan10", "multus": {"networkName": "vlan10"}}]
     objects: list[Object] = [

@@ -8,30 +8,29 @@ from gateway.catalog.kinds import Kind, Object, ObjectRef, namespace_of
 from gateway.catalog.links import Catalog, Entity, Join, Query
 from gateway.selectors import LabelSelector
 
+# short names: kubectl's, as each resource declares them (kubernetes pkg/registry, the CRDs)
 KINDS = (
-    Kind("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", "pvcs", True, dependency="storage"),
-    Kind("PersistentVolume", "", "v1", "persistentvolumes", "pvs", False),
-    Kind("StorageClass", "storage.k8s.io", "v1", "storageclasses", "storageclasses", False),
-    Kind("ConfigMap", "", "v1", "configmaps", "configmaps", True, dependency="config"),
+    Kind("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", "pvcs", True, dependency="storage",
+         short_names=("pvc",)),
+    Kind("PersistentVolume", "", "v1", "persistentvolumes", "pvs", False, short_names=("pv",)),
+    Kind("StorageClass", "storage.k8s.io", "v1", "storageclasses", "storageclasses", False, short_names=("sc",)),
+    Kind("ConfigMap", "", "v1", "configmaps", "configmaps", True, dependency="config", short_names=("cm",)),
     Kind("Secret", "", "v1", "secrets", "secrets", True, dependency="config"),
-    Kind("ServiceAccount", "", "v1", "serviceaccounts", "serviceaccounts", True, dependency="config"),
-    Kind("Pod", "", "v1", "pods", "pods", True),
-    Kind("Service", "", "v1", "services", "services", True, names="dns1035"),
-    Kind("Node", "", "v1", "nodes", "nodes", False),
+    Kind("ServiceAccount", "", "v1", "serviceaccounts", "serviceaccounts", True, dependency="config",
+         short_names=("sa",)),
+    Kind("Pod", "", "v1", "pods", "pods", True, short_names=("po",)),
+    Kind("Service", "", "v1", "services", "services", True, names="dns1035", short_names=("svc",)),
+    Kind("Node", "", "v1", "nodes", "nodes", False, short_names=("no",)),
+    Kind("Namespace", "", "v1", "namespaces", "namespaces", False, names="label", short_names=("ns",)),
     Kind("ControllerRevision", "apps", "v1", "controllerrevisions", "controllerrevisions", True, dependency="config"),
-    Kind(
-        "NetworkAttachmentDefinition",
-        "k8s.cni.cncf.io",
-        "v1",
-        "network-attachment-definitions",
-        "networkattachmentdefinitions",
-        True,
-        dependency="network",
-    ),
+    Kind("NetworkAttachmentDefinition", "k8s.cni.cncf.io", "v1", "network-attachment-definitions",
+         "networkattachmentdefinitions", True, dependency="network", short_names=("net-attach-def",)),
     Kind("IPAMClaim", "k8s.cni.cncf.io", "v1alpha1", "ipamclaims", "ipamclaims", True, dependency="network"),
-)
+    Kind("VolumeSnapshot", "snapshot.storage.k8s.io", "v1", "volumesnapshots", "volumesnapshots", True,
+         dependency="storage", short_names=("vs",)),
+)  # fmt: skip
 
-PVC, POD, VM = "PersistentVolumeClaim", "Pod", "VirtualMachine"
+PVC, POD, VM, VMI = "PersistentVolumeClaim", "Pod", "VirtualMachine", "VirtualMachineInstance"
 _dig = refs.dig
 
 
@@ -100,6 +99,7 @@ def add_links(c: Catalog) -> None:
                              many=False, absent_ok=True, pick=lambda e, found: found[:1],
                              join=PUBLISHED_PVC))
     c.add_link(PVC, referrers("vms", VM, "VirtualMachines that name this PVC (reverse of their links)"))
+    c.add_link(PVC, referrers("vmis", VMI, "VirtualMachineInstances that name this PVC (reverse of their links)"))
     c.add_link(PVC, referrers("pods", POD, "Pods that mount this PVC (reverse of Pod.pvcs)"))
 
     c.add_link("PersistentVolume", STORAGECLASS)
@@ -119,4 +119,10 @@ def add_links(c: Catalog) -> None:
 
     for kind in ("Secret", "ConfigMap", "ServiceAccount", "NetworkAttachmentDefinition"):
         c.add_link(kind, referrers("vms", VM, "VirtualMachines that name this object (reverse of their links)"))
+        c.add_link(kind, referrers("vmis", VMI, "VirtualMachineInstances that name this object, standalone ones "
+                                   "included (reverse of their links)"))
+    c.add_link("ControllerRevision", named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
+    c.add_link("IPAMClaim", named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
+    c.add_link("VolumeSnapshot", named("pvc", PVC, field(PVC, "spec", "source", "persistentVolumeClaimName"),
+                                       "spec.source.persistentVolumeClaimName"))
 # fmt: on

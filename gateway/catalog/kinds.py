@@ -31,6 +31,8 @@ class Kind:
     """KubeVirt's `kubevirt.io/dependency-type` for objects of this kind: storage, compute, config, network."""
     names: NameRule = "subdomain"
     """The API server's rule for this kind's object names (apimachinery's ValidateObjectMeta)."""
+    short_names: tuple[str, ...] = ()
+    """kubectl's short names, as the CRD (or the built-in resource) declares them."""
 
     @property
     def api_version(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,27 +20,48 @@ from gateway.catalog.declare import (
 )
 from gateway.catalog.kinds import Kind, Object, ObjectRef
 from gateway.catalog.links import Catalog, Computed, Entity, GraphStep, Join, Link, MissingProbe, Query
-from gateway.selectors import LabelSelector
+from gateway.selectors import LabelSelector, SelectorError, selector_from_object
 
 INSTANCETYPE = "instancetype.kubevirt.io"
+SNAPSHOTS = "snapshot.kubevirt.io"
+CDI = "cdi.kubevirt.io"
+# versions and short names as KubeVirt's CRDs (pkg/virt-operator/resource/generate/components/crds.go)
+# and CDI's (+kubebuilder:resource markers) declare them
 # fmt: off
 KINDS = (
-    Kind("VirtualMachine", "kubevirt.io", "v1", "virtualmachines", "vms", True),
-    Kind("VirtualMachineInstance", "kubevirt.io", "v1", "virtualmachineinstances", "vmis", True),
+    Kind("VirtualMachine", "kubevirt.io", "v1", "virtualmachines", "vms", True, short_names=("vm", "vms")),
+    Kind("VirtualMachineInstance", "kubevirt.io", "v1", "virtualmachineinstances", "vmis", True,
+         short_names=("vmi", "vmis")),
     Kind("VirtualMachineInstanceMigration", "kubevirt.io", "v1", "virtualmachineinstancemigrations", "migrations",
-         True),
-    Kind("DataVolume", "cdi.kubevirt.io", "v1beta1", "datavolumes", "datavolumes", True, dependency="storage"),
-    Kind("DataSource", "cdi.kubevirt.io", "v1beta1", "datasources", "datasources", True),
+         True, short_names=("vmim", "vmims")),
+    Kind("VirtualMachineInstanceReplicaSet", "kubevirt.io", "v1", "virtualmachineinstancereplicasets",
+         "vmireplicasets", True, short_names=("vmirs", "vmirss")),
+    Kind("VirtualMachinePool", "pool.kubevirt.io", "v1beta1", "virtualmachinepools", "pools", True,
+         short_names=("vmpool", "vmpools")),
+    Kind("DataVolume", CDI, "v1beta1", "datavolumes", "datavolumes", True, dependency="storage",
+         short_names=("dv", "dvs")),
+    Kind("DataSource", CDI, "v1beta1", "datasources", "datasources", True, short_names=("das",)),
+    Kind("DataImportCron", CDI, "v1beta1", "dataimportcrons", "dataimportcrons", True, short_names=("dic", "dics")),
     Kind("VirtualMachineInstancetype", INSTANCETYPE, "v1beta1", "virtualmachineinstancetypes", "instancetypes", True,
-         dependency="config"),
+         dependency="config", short_names=("vminstancetype", "vminstancetypes", "vmf", "vmfs")),
     Kind("VirtualMachineClusterInstancetype", INSTANCETYPE, "v1beta1", "virtualmachineclusterinstancetypes",
-         "clusterinstancetypes", False, dependency="config"),
+         "clusterinstancetypes", False, dependency="config",
+         short_names=("vmclusterinstancetype", "vmclusterinstancetypes", "vmcf", "vmcfs")),
     Kind("VirtualMachinePreference", INSTANCETYPE, "v1beta1", "virtualmachinepreferences", "preferences", True,
-         dependency="config"),
+         dependency="config", short_names=("vmpref", "vmprefs", "vmp", "vmps")),
     Kind("VirtualMachineClusterPreference", INSTANCETYPE, "v1beta1", "virtualmachineclusterpreferences",
-         "clusterpreferences", False, dependency="config"),
-    Kind("VirtualMachineSnapshot", "snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "vmsnapshots", True),
-    Kind("VirtualMachineExport", "export.kubevirt.io", "v1beta1", "virtualmachineexports", "vmexports", True),
+         "clusterpreferences", False, dependency="config", short_names=("vmcp", "vmcps")),
+    Kind("VirtualMachineSnapshot", SNAPSHOTS, "v1beta1", "virtualmachinesnapshots", "vmsnapshots", True,
+         short_names=("vmsnapshot", "vmsnapshots")),
+    Kind("VirtualMachineSnapshotContent", SNAPSHOTS, "v1beta1", "virtualmachinesnapshotcontents",
+         "vmsnapshotcontents", True, short_names=("vmsnapshotcontent", "vmsnapshotcontents")),
+    Kind("VirtualMachineRestore", SNAPSHOTS, "v1beta1", "virtualmachinerestores", "vmrestores", True,
+         short_names=("vmrestore", "vmrestores")),
+    Kind("VirtualMachineExport", "export.kubevirt.io", "v1beta1", "virtualmachineexports", "vmexports", True,
+         short_names=("vmexport", "vmexports")),
+    Kind("VirtualMachineClone", "clone.kubevirt.io", "v1beta1", "virtualmachineclones", "clones", True,
+         short_names=("vmclone", "vmclones")),
+    Kind("MigrationPolicy", "migrations.kubevirt.io", "v1alpha1", "migrationpolicies", "migrationpolicies", False),
     # Sub-entities of a VM or VMI: served under their owner, never listed on their own.
     Kind("Volume", "", "", "", "volumes", True, part=True),
     Kind("Network", "", "", "", "networks", True, part=True),
@@ -50,6 +72,8 @@ KINDS = (
 VM, VMI, VMIM = "VirtualMachine", "VirtualMachineInstance", "VirtualMachineInstanceMigration"
 DV, PVC, SECRET = "DataVolume", "PersistentVolumeClaim", "Secret"
 SNAPSHOT, EXPORT = "VirtualMachineSnapshot", "VirtualMachineExport"
+CONTENT, RESTORE, CLONE = "VirtualMachineSnapshotContent", "VirtualMachineRestore", "VirtualMachineClone"
+POOL, VMIRS = "VirtualMachinePool", "VirtualMachineInstanceReplicaSet"
 INSTANCETYPES = ("VirtualMachineInstancetype", "VirtualMachineClusterInstancetype")
 PREFERENCES = ("VirtualMachinePreference", "VirtualMachineClusterPreference")
 
@@ -126,26 +150,70 @@ def _sub_entities(kind: str, items: str, devices: str, device_key: str) -> Calla
     return carve
 
 
-def _by_source(kind: str) -> Callable[[Entity], Query]:
-    """Objects whose spec.source names this VM (snapshots, exports)."""
+def _migrations(e: Entity) -> Query:
+    return Query(VMIM, e.namespace, where=lambda m: _dig(m, "spec", "vmiName") == e.name)
+
+
+def _pod_labels(e: Entity) -> Any:
+    """The labels a VM's or VMI's launcher pod gets: what a Service selects."""
+    return (
+        _dig(e.obj, "spec", "template", "metadata", "labels")
+        if e.kind.name == VM
+        else _dig(e.obj, "metadata", "labels")
+    )
+
+
+def _services(e: Entity) -> Query:
+    labels = _pod_labels(e)
+    return Query("Service", e.namespace, where=lambda s: refs.labels_subset(_dig(s, "spec", "selector"), labels))
+
+
+def _selected_by(kind: str, *path: str, owner_kind: str | None = None) -> Callable[[Entity], Query | None]:
+    """Objects of `kind` its `metav1.LabelSelector` at `path` matches (and that it owns, if `owner_kind`)."""
+
+    def query(e: Entity) -> Query | None:
+        try:
+            selector = selector_from_object(_dig(e.obj, *path))
+        except SelectorError:
+            return None  # the API server would have refused it; nothing matches
+        if not selector:
+            return None  # an empty selector selects nothing here (KubeVirt requires one)
+        name = e.name
+        owned = (lambda o: refs.owner(o, owner_kind) == name) if owner_kind else None
+        return Query(kind, e.namespace, selector, where=owned)
+
+    return query
+
+
+def _refers_to_vm(kind: str, *path: str) -> Callable[[Entity], Query]:
+    """Objects of `kind` whose TypedLocalObjectReference at `path` names this VM."""
 
     def query(e: Entity) -> Query:
         def names_vm(o: Object) -> bool:
-            source = _dig(o, "spec", "source")
-            return bool(_dig(source, "kind") == VM and _dig(source, "name") == e.name)
+            ref = _dig(o, *path)
+            return bool(_dig(ref, "kind") == VM and _dig(ref, "name") == e.name)
 
         return Query(kind, e.namespace, where=names_vm)
 
     return query
 
 
-def _migrations(e: Entity) -> Query:
-    return Query(VMIM, e.namespace, where=lambda m: _dig(m, "spec", "vmiName") == e.name)
+def _policy_vmis(e: Entity) -> Query | None:
+    # KubeVirt matches both selectors; the namespace one needs the Namespace's labels (see decisions.md)
+    selector = _dig(e.obj, "spec", "selectors", "virtualMachineInstanceSelector")
+    if not isinstance(selector, dict) or not selector:
+        return None
+    return Query(VMI, None, LabelSelector.from_labels({str(k): str(v) for k, v in selector.items()}))
 
 
-def _services(e: Entity) -> Query:
-    labels = _dig(e.obj, "spec", "template", "metadata", "labels")
-    return Query("Service", e.namespace, where=lambda s: refs.labels_subset(_dig(s, "spec", "selector"), labels))
+CDI_SOURCES = ("http", "s3", "gcs", "registry", "imageio", "vddk")  # DataVolumeSource's types that name secrets
+
+
+def _cdi_source_field(
+    kind: str, field_name: str, types: tuple[str, ...] = CDI_SOURCES
+) -> Callable[[Entity], list[ObjectRef]]:
+    """`spec.source.<type>.<field>` of a DataVolume (a name, in the DataVolume's namespace)."""
+    return lambda e: [r for t in types for r in _ref(kind, e.namespace, _dig(e.obj, "spec", "source", t, field_name))]
 
 
 def _labelled(kind: str, label: str) -> Callable[[Entity], Query]:
@@ -170,20 +238,54 @@ def _current_pod(e: Entity, pods: list[Object]) -> list[Object]:
     return sorted(on_node or pods, key=refs.name_key)[:1]
 
 
+BACKEND_STORAGE = "persistent-state-for"  # KubeVirt's backendstorage.PVCPrefix
+CBT_NEEDS_STORAGE = ("Enabled", "Initializing")  # cbt.HasCBTStateEnabled
+
+
 def _needs_backend_storage(e: Entity) -> bool:
-    """A persistent TPM or EFI keeps its state in a backend-storage PVC."""
+    """KubeVirt's IsBackendStorageNeeded: a persistent TPM or EFI, or changed block tracking that is
+    enabled or initializing (status.changedBlockTracking.state), keeps state in a backend PVC."""
     domain = _dig(_template_spec(e), "domain")
     return (
         _dig(domain, "devices", "tpm", "persistent") is True
         or _dig(domain, "firmware", "bootloader", "efi", "persistent") is True
+        or _dig(e.obj, "status", "changedBlockTracking", "state") in CBT_NEEDS_STORAGE
     )
 
 
-def _newest_live(e: Entity, found: list[Object]) -> list[Object]:
-    """KubeVirt's choice among backend-storage PVCs: the newest one not being deleted."""
+def _vm_backend_pvc(e: Entity, found: list[Object]) -> list[Object]:
+    """KubeVirt's choice for a VM (storage/utils getBackendPVCName): the one labelled PVC as it is,
+    else the newest one not being deleted."""
+    if len(found) <= 1:
+        return found
     live = [o for o in found if not _dig(o, "metadata", "deletionTimestamp")]
     newest = sorted(live, key=lambda o: str(_dig(o, "metadata", "creationTimestamp") or ""), reverse=True)
     return newest[:1]
+
+
+def _vmi_backend_pvc(e: Entity) -> list[ObjectRef]:
+    """KubeVirt's CurrentPVCName for a VMI: the volume status named persistent-state-for...,
+    its persistentVolumeClaimInfo.claimName."""
+    if not _needs_backend_storage(e):
+        return []
+    for status in refs.maps(_dig(e.obj, "status", "volumeStatus")):
+        if str(status.get("name", "")).startswith(BACKEND_STORAGE):
+            return _ref(PVC, e.namespace, _dig(status, "persistentVolumeClaimInfo", "claimName"))
+    return []
+
+
+HOOK_SIDECARS = "hooks.kubevirt.io/hookSidecars"  # KubeVirt's hooks.HookSidecarListAnnotationName
+
+
+def _hook_config_maps(e: Entity) -> list[ObjectRef]:
+    """ConfigMaps of hook sidecars: the annotation is a JSON list of {image, args, configMap: {name, ...}}."""
+    where = ("spec", "template", "metadata", "annotations") if e.kind.name == VM else ("metadata", "annotations")
+    raw = _dig(e.obj, *where, HOOK_SIDECARS)
+    try:
+        sidecars = json.loads(raw) if isinstance(raw, str) else []
+    except ValueError:
+        return []  # KubeVirt refuses such a VMI; here it simply names nothing
+    return [r for sc in refs.maps(sidecars) for r in _ref("ConfigMap", e.namespace, _dig(sc, "configMap", "name"))]
 
 
 def _volume(kind: str, source_type: str, *path: str) -> Callable[[Entity], list[ObjectRef]]:
@@ -224,7 +326,7 @@ LAUNCHER_JOIN = Join(
 )
 # a Service selects a VM only if every selector label is on the VM: sharing one is necessary
 SERVICE_JOIN = Join(
-    parent=lambda vm: label_items(_dig(vm.obj, "spec", "template", "metadata", "labels")),
+    parent=lambda e: label_items(_pod_labels(e)),
     candidate=lambda svc: label_items(_dig(svc, "spec", "selector")),
 )
 SOURCE_JOIN = by_name(lambda o: _dig(o, "spec", "source", "name"))
@@ -252,8 +354,8 @@ def _step(*path: str, **kwargs: Any) -> GraphStep:
 VOLUME_NODES = (
     _step("datavolume", types=frozenset({"dataVolume"}), children=(_step("pvc"),), instead_if_collected=_step("pvc")),
     _step("pvc", types=frozenset({"persistentVolumeClaim"})),  # memoryDump volumes give no node
-    _step("configmap"),
-    _step("secret"),
+    _step("configmap", types=frozenset({"configMap"})),  # KubeVirt adds no node for sysprep's
+    _step("secret", types=frozenset({"secret"})),
     _step("serviceaccount"),
     _step("userdata"),
     _step("networkdata"),
@@ -287,26 +389,40 @@ def add_links(c: Catalog) -> None:
     c.add_link(VM, parts("volumes", "Volume", VOLUMES, "spec.template.spec.volumes"))
     c.add_link(VM, named("datavolumetemplates", DV, _data_volume_templates,
                          "spec.dataVolumeTemplates[].metadata.name", many=True, missing=DATAVOLUME_GC))
-    c.add_link(VM, named("accesscredentials", SECRET, _access_credentials,
-                         "spec.template.spec.accessCredentials[]: ssh key secret, else user password secret",
-                         many=True))
     c.add_link(VM, parts("networks", "Network", NETWORKS, "spec.template.spec.networks"))
-    for kind in (VM, VMI):
-        c.add_link(kind, selected("backendstorage", PVC, _labelled(PVC, "persistent-state-for"),
-                                  "the newest PVC labelled persistent-state-for=<name> (persistent TPM or EFI)",
-                                  many=False, pick=_newest_live, present=_needs_backend_storage,
-                                  join=by_name(lambda o: _dig(o, "metadata", "labels", "persistent-state-for"))))
+    c.add_link(VM, selected("backendstorage", PVC, _labelled(PVC, BACKEND_STORAGE),
+                            "the PVC labelled persistent-state-for=<vm> (the newest live one of several), when a "
+                            "persistent TPM or EFI or changed block tracking needs one",
+                            many=False, pick=_vm_backend_pvc, present=_needs_backend_storage, absent_ok=True,
+                            join=by_name(lambda o: _dig(o, "metadata", "labels", BACKEND_STORAGE))))
+    c.add_link(VMI, named("backendstorage", PVC, _vmi_backend_pvc,
+                          "status.volumeStatus[persistent-state-for...].persistentVolumeClaimInfo.claimName, when "
+                          "a persistent TPM or EFI or changed block tracking needs one"))
     c.add_link(VM, selected("ipamclaims", "IPAMClaim", _labelled("IPAMClaim", "vm.kubevirt.io/name"),
                             "IPAMClaims labelled vm.kubevirt.io/name=<vm>",
                             join=by_name(lambda o: _dig(o, "metadata", "labels", "vm.kubevirt.io/name"))))
-    c.add_link(VM, selected("snapshots", SNAPSHOT, _by_source(SNAPSHOT),
+    c.add_link(VM, selected("snapshots", SNAPSHOT, _refers_to_vm(SNAPSHOT, "spec", "source"),
                             "VirtualMachineSnapshots whose spec.source is this VM", join=SOURCE_JOIN))
-    c.add_link(VM, selected("exports", EXPORT, _by_source(EXPORT),
+    c.add_link(VM, selected("exports", EXPORT, _refers_to_vm(EXPORT, "spec", "source"),
                             "VirtualMachineExports whose spec.source is this VM", join=SOURCE_JOIN))
+    c.add_link(VM, selected("clones", CLONE, _refers_to_vm(CLONE, "spec", "source"),
+                            "VirtualMachineClones whose spec.source is this VM", join=SOURCE_JOIN))
+    c.add_link(VM, selected("restores", RESTORE, _refers_to_vm(RESTORE, "spec", "target"),
+                            "VirtualMachineRestores whose spec.target is this VM",
+                            join=by_name(lambda o: _dig(o, "spec", "target", "name"))))
     c.add_link(VM, selected("migrations", VMIM, _migrations,
                             "VirtualMachineInstanceMigrations whose spec.vmiName is this VM's", join=MIGRATION_JOIN))
-    c.add_link(VM, selected("services", "Service", _services,
-                            "Services whose spec.selector matches spec.template.metadata.labels", join=SERVICE_JOIN))
+    c.add_link(VM, named("pool", POOL, owner(POOL), "the VirtualMachinePool in metadata.ownerReferences"))
+    for kind, where in ((VM, "spec.template.metadata.labels"), (VMI, "metadata.labels")):
+        c.add_link(kind, named("accesscredentials", SECRET, _access_credentials,
+                               f"{'spec.template.spec' if kind == VM else 'spec'}.accessCredentials[]: "
+                               "sshPublicKey.source.secret.secretName, else userPassword.source.secret.secretName",
+                               many=True))
+        c.add_link(kind, selected("services", "Service", _services,
+                                  f"Services whose spec.selector matches {where}", join=SERVICE_JOIN))
+        c.add_link(kind, named("hookconfigmaps", "ConfigMap", _hook_config_maps,
+                               "the configMap.name of each sidecar in the hooks.kubevirt.io/hookSidecars annotation",
+                               many=True))
 
     # instancetypes and preferences, as reached from a VM: the revision it pinned
     for kinds, which in ((INSTANCETYPES, "instancetype"), (PREFERENCES, "preference")):
@@ -314,29 +430,38 @@ def add_links(c: Catalog) -> None:
             c.add_link(kind, named("revision", "ControllerRevision", _pinned,
                                    f"the VM's status.{which}Ref.controllerRevisionRef.name, else "
                                    f"spec.{which}.revisionName (only when reached from a VM)", via=(VM, which)))
+            c.add_link(kind, referrers("vms", VM, f"VirtualMachines whose spec.{which} names this"))
 
     c.add_link(VMI, selected("pod", "Pod", _launcher_pod,
                              "the virt-launcher Pod owned by this VMI (kubevirt.io/domain annotation as fallback)",
                              many=False, pick=_current_pod, join=LAUNCHER_JOIN))
     c.add_link(VMI, named("node", "Node", field("Node", "status", "nodeName", cluster=True), "status.nodeName"))
     c.add_link(VMI, named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
+    c.add_link(VMI, named("replicaset", VMIRS, owner(VMIRS),
+                          "the VirtualMachineInstanceReplicaSet in metadata.ownerReferences"))
     c.add_link(VMI, selected("migrations", VMIM, _migrations,
                              "VirtualMachineInstanceMigrations whose spec.vmiName is this VMI", join=MIGRATION_JOIN))
     c.add_link(VMI, parts("volumes", "Volume", VOLUMES, "spec.volumes"))
     c.add_link(VMI, parts("networks", "Network", NETWORKS, "spec.networks"))
-    c.add_link(VMI, named("accesscredentials", SECRET, _access_credentials,
-                          "spec.accessCredentials[]: ssh key secret, else user password secret", many=True))
 
     c.add_link("Volume", named("pvc", PVC, lambda e: _ref(PVC, e.namespace, refs.volume_claim(e.obj)),
-                               "dataVolume.name, persistentVolumeClaim.claimName or memoryDump.claimName"))
+                               "dataVolume.name, persistentVolumeClaim.claimName, memoryDump.claimName or "
+                               "ephemeral.persistentVolumeClaim.claimName"))
     c.add_link("Volume", named("datavolume", DV, _volume(DV, "dataVolume", "name"), "dataVolume.name",
                                missing=DATAVOLUME_GC))
-    c.add_link("Volume", named("configmap", "ConfigMap", _volume("ConfigMap", "configMap", "name"), "configMap.name"))
-    c.add_link("Volume", named("secret", SECRET, _volume(SECRET, "secret", "secretName"), "secret.secretName"))
+    c.add_link("Volume", named("configmap", "ConfigMap",
+                               lambda e: _volume("ConfigMap", "configMap", "name")(e)
+                               + _volume("ConfigMap", "sysprep", "configMap", "name")(e),
+                               "configMap.name, or sysprep.configMap.name"))
+    c.add_link("Volume", named("secret", SECRET,
+                               lambda e: _volume(SECRET, "secret", "secretName")(e)
+                               + _volume(SECRET, "sysprep", "secret", "name")(e),
+                               "secret.secretName, or sysprep.secret.name"))
     c.add_link("Volume", named("serviceaccount", "ServiceAccount",
                                _volume("ServiceAccount", "serviceAccount", "serviceAccountName"),
                                "serviceAccount.serviceAccountName"))
-    for rel, ref_field in (("userdata", "userDataSecretRef"), ("networkdata", "networkDataSecretRef")):
+    # the Go field is UserDataSecretRef; its JSON name is secretRef
+    for rel, ref_field in (("userdata", "secretRef"), ("networkdata", "networkDataSecretRef")):
         c.add_link("Volume", named(rel, SECRET, _cloud_init(ref_field),
                                    f"cloudInitNoCloud/cloudInitConfigDrive {ref_field}.name"))
     c.add_link("Network", named("nad", "NetworkAttachmentDefinition", _nad,
@@ -344,6 +469,8 @@ def add_links(c: Catalog) -> None:
 
     c.add_link(DV, named("pvc", PVC, lambda e: _ref(PVC, e.namespace, e.name), "the PVC of the same name"))
     c.add_link(DV, named("sourcepvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc (a clone)"))
+    c.add_link(DV, named("sourcesnapshot", "VolumeSnapshot", namespaced_field("VolumeSnapshot", "spec", "source",
+                                                                               "snapshot"), "spec.source.snapshot"))
     c.add_link(DV, named("datasource", "DataSource", _kind_at("DataSource", "spec", "sourceRef"),
                          "spec.sourceRef of kind DataSource"))
     c.add_link(DV, named("storageclass", "StorageClass",
@@ -351,13 +478,58 @@ def add_links(c: Catalog) -> None:
                                         or _dig(e.obj, "spec", "pvc", "storageClassName")),
                          "spec.storage.storageClassName or spec.pvc.storageClassName"))
     c.add_link(DV, referrers("vms", VM, "VirtualMachines that name this DataVolume"))
+    c.add_link(DV, referrers("vmis", VMI, "VirtualMachineInstances that name this DataVolume"))
+    c.add_link(DV, named("secret", SECRET, _cdi_source_field(SECRET, "secretRef"),
+                         "spec.source.{http,s3,gcs,registry,imageio,vddk}.secretRef", optional=True))
+    c.add_link(DV, named("certconfigmap", "ConfigMap", _cdi_source_field("ConfigMap", "certConfigMap"),
+                         "spec.source.{http,s3,registry,imageio,vddk}.certConfigMap", optional=True))
+    c.add_link(DV, named("extraargs", "ConfigMap", _cdi_source_field("ConfigMap", "extraArgs", ("vddk",)),
+                         "spec.source.vddk.extraArgs (a ConfigMap of extra VDDK arguments)", optional=True))
 
     c.add_link("DataSource", named("pvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc"))
-    c.add_link(SNAPSHOT, named("vm", VM, _kind_at(VM, "spec", "source"),
-                               "spec.source of kind VirtualMachine"))
-    c.add_link(EXPORT, named("vm", VM, _kind_at(VM, "spec", "source"),
-                             "spec.source of kind VirtualMachine"))
+    c.add_link("DataSource", named("snapshot", "VolumeSnapshot",
+                                   namespaced_field("VolumeSnapshot", "spec", "source", "snapshot"),
+                                   "spec.source.snapshot"))
+    c.add_link("DataSource", named("datasource", "DataSource", namespaced_field("DataSource", "spec", "source",
+                                                                                  "dataSource"),
+                                   "spec.source.dataSource (a DataSource pointing to another)"))
+    c.add_link("DataImportCron", named("datasource", "DataSource", field("DataSource", "spec", "managedDataSource"),
+                                       "spec.managedDataSource"))
+    c.add_link("DataImportCron", selected("pvcs", PVC, _labelled(PVC, "cdi.kubevirt.io/dataImportCron"),
+                                          "PVCs labelled cdi.kubevirt.io/dataImportCron=<name>: its imports",
+                                          join=by_name(lambda o: _dig(o, "metadata", "labels",
+                                                                      "cdi.kubevirt.io/dataImportCron"))))
+
+    c.add_link(SNAPSHOT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine"))
+    c.add_link(SNAPSHOT, named("content", CONTENT, field(CONTENT, "status", "virtualMachineSnapshotContentName"),
+                               "status.virtualMachineSnapshotContentName"))
+    c.add_link(CONTENT, named("snapshot", SNAPSHOT, field(SNAPSHOT, "spec", "virtualMachineSnapshotName"),
+                              "spec.virtualMachineSnapshotName"))
+    c.add_link(CONTENT, named("volumesnapshots", "VolumeSnapshot",
+                              lambda e: [r for b in refs.maps(_dig(e.obj, "spec", "volumeBackups"))
+                                         for r in _ref("VolumeSnapshot", e.namespace, b.get("volumeSnapshotName"))],
+                              "spec.volumeBackups[].volumeSnapshotName", many=True))
+    c.add_link(RESTORE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine"))
+    c.add_link(RESTORE, named("snapshot", SNAPSHOT, field(SNAPSHOT, "spec", "virtualMachineSnapshotName"),
+                              "spec.virtualMachineSnapshotName"))
+    c.add_link(EXPORT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine"))
+    c.add_link(EXPORT, named("snapshot", SNAPSHOT, _kind_at(SNAPSHOT, "spec", "source"),
+                             "spec.source of kind VirtualMachineSnapshot"))
+    c.add_link(EXPORT, named("pvc", PVC, _kind_at(PVC, "spec", "source"), "spec.source of kind PersistentVolumeClaim"))
+    c.add_link(EXPORT, named("tokensecret", SECRET, field(SECRET, "spec", "tokenSecretRef"), "spec.tokenSecretRef"))
+    c.add_link(CLONE, named("source", (VM, SNAPSHOT),
+                            lambda e: _kind_at(VM, "spec", "source")(e) + _kind_at(SNAPSHOT, "spec", "source")(e),
+                            "spec.source: a VirtualMachine or a VirtualMachineSnapshot"))
+    c.add_link(CLONE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine"))
     c.add_link(VMIM, named("vmi", VMI, field(VMI, "spec", "vmiName"), "spec.vmiName"))
+    c.add_link(POOL, selected("vms", VM, _selected_by(VM, "spec", "selector", owner_kind=POOL),
+                              "VirtualMachines it owns that spec.selector matches",
+                              join=by_name(lambda o: refs.owner(o, POOL))))
+    c.add_link(VMIRS, selected("vmis", VMI, _selected_by(VMI, "spec", "selector"),
+                               "VirtualMachineInstances spec.selector matches"))
+    c.add_link("MigrationPolicy", selected("vmis", VMI, _policy_vmis,
+                                           "VirtualMachineInstances spec.selectors.virtualMachineInstanceSelector "
+                                           "matches, in any namespace"))
 # fmt: on
 
 

@@ -75,11 +75,13 @@ def volume_claim(volume: Mapping[str, Any]) -> str | None:
         return text(dig(source, "name"))
     if kind in ("persistentVolumeClaim", "memoryDump"):
         return text(dig(source, "claimName"))
+    if kind == "ephemeral":  # EphemeralVolumeSource wraps a core PersistentVolumeClaimVolumeSource
+        return text(dig(source, "persistentVolumeClaim", "claimName"))
     return None
 
 
 def cloud_init_secret(volume: Mapping[str, Any], field: str) -> str | None:
-    """A cloud-init volume part's `userDataSecretRef`/`networkDataSecretRef`."""
+    """A cloud-init volume part's `secretRef` (Go `UserDataSecretRef`) or `networkDataSecretRef`."""
     if volume.get("type") not in ("cloudInitNoCloud", "cloudInitConfigDrive"):
         return None
     return text(dig(volume.get("source"), field, "name"))

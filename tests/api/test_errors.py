@@ -40,7 +40,7 @@ def test_unknown_rel_is_rejected_before_anything_is_read(demo: Gateway) -> None:
 def test_unknown_rel_on_a_collection_names_the_kind(demo: Gateway) -> None:
     message = status_of(demo.get("/namespaces/demo/pvcs", follow="vm"), 400)["message"]
     assert "PersistentVolumeClaim has no link 'vm'" in message
-    assert "valid rels there: datasource, datavolume, pods, pv, storageclass, vms" in message
+    assert "valid rels there: datasource, datavolume, pods, pv, storageclass, vmis, vms" in message
 
 
 def test_a_path_dependent_rel_says_how_to_reach_it(demo: Gateway) -> None:

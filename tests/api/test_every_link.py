@@ -16,6 +16,10 @@ FEDORA, RHEL9, WIN11, CIRROS = (f"/namespaces/demo/vms/{n}" for n in ("fedora", 
 FEDORA_PV = "pvc-8f6a3c1e-0000-4000-8000-000000001006"
 PVC, SECRET, DV, POD, VM = "PersistentVolumeClaim", "Secret", "DataVolume", "Pod", "VirtualMachine"
 PODS = {(POD, "virt-launcher-fedora-h7l2d"), (POD, "virt-launcher-fedora-9xq4z")}
+VMI, WEB, PROBE = "VirtualMachineInstance", "/namespaces/lab/vms/web-0", "/namespaces/lab/vmis/probe"
+ROOT_SNAP = "vmsnapshot-8f6a3c1e-0000-4000-8000-000000001013-volume-rootdisk"
+CONTENT = "vmsnapshot-content-8f6a3c1e-0000-4000-8000-000000001013"
+CRON = "/namespaces/kubevirt-os-images/dataimportcrons/fedora-image-cron"
 
 # (kind, rel): (start href, follow path, {(kind, name)} embedded at the end of the path)
 LINKS: dict[tuple[str, str], tuple[str, str, set[tuple[str, str]]]] = {
@@ -169,7 +173,81 @@ LINKS: dict[tuple[str, str], tuple[str, str, set[tuple[str, str]]]] = {
         "vmi",
         {("VirtualMachineInstance", "fedora")},
     ),
+    # the kinds and references real clusters hold (demo/50-lab.yaml)
+    (VM, "clones"): (WEB, "clones", {("VirtualMachineClone", "web-to-copy")}),
+    (VM, "restores"): (FEDORA, "restores", {("VirtualMachineRestore", "fedora-restore-1")}),
+    (VM, "pool"): (WEB, "pool", {("VirtualMachinePool", "web")}),
+    (VM, "hookconfigmaps"): (WEB, "hookconfigmaps", {("ConfigMap", "probe-hook")}),
+    (VMI, "services"): (PROBE, "services", {("Service", "probe-http")}),
+    (VMI, "hookconfigmaps"): (PROBE, "hookconfigmaps", {("ConfigMap", "probe-hook")}),
+    (VMI, "replicaset"): ("/namespaces/lab/vmis/batch7q2kx", "replicaset",
+                          {("VirtualMachineInstanceReplicaSet", "batch")}),
+    ("VirtualMachineClusterInstancetype", "vms"): ("/clusterinstancetypes/u1.medium", "vms",
+                                                   {(VM, "fedora"), (VM, "rhel9")}),
+    ("VirtualMachineInstancetype", "vms"): ("/namespaces/demo/instancetypes/win-large", "vms", {(VM, "win11")}),
+    ("VirtualMachineClusterPreference", "vms"): ("/clusterpreferences/fedora", "vms", {(VM, "fedora")}),
+    ("VirtualMachinePreference", "vms"): ("/namespaces/demo/preferences/cirros", "vms", {(VM, "cirros")}),
+    (DV, "vmis"): ("/namespaces/demo/datavolumes/fedora-root", "vmis", {(VMI, "fedora")}),
+    (DV, "sourcesnapshot"): ("/namespaces/lab/datavolumes/lab-restored", "sourcesnapshot",
+                             {("VolumeSnapshot", ROOT_SNAP)}),
+    (DV, "secret"): ("/namespaces/lab/datavolumes/lab-data", "secret", {(SECRET, "lab-http-creds")}),
+    (DV, "certconfigmap"): ("/namespaces/lab/datavolumes/lab-data", "certconfigmap", {("ConfigMap", "lab-ca")}),
+    (DV, "extraargs"): ("/namespaces/lab/datavolumes/lab-vddk", "extraargs", {("ConfigMap", "lab-vddk-args")}),
+    (PVC, "vmis"): ("/namespaces/lab/pvcs/lab-data", "vmis", {(VMI, "probe")}),
+    (SECRET, "vmis"): ("/namespaces/lab/secrets/probe-userdata", "vmis", {(VMI, "probe")}),
+    ("ConfigMap", "vmis"): ("/namespaces/lab/configmaps/probe-sysprep", "vmis", {(VMI, "probe")}),
+    ("ServiceAccount", "vmis"): ("/namespaces/lab/serviceaccounts/probe-agent", "vmis", {(VMI, "probe")}),
+    ("NetworkAttachmentDefinition", "vmis"): ("/namespaces/demo/networkattachmentdefinitions/vlan10", "vmis",
+                                              {(VMI, "fedora"), (VMI, "rhel9")}),
+    ("ControllerRevision", "vm"): (
+        "/namespaces/demo/controllerrevisions/fedora-u1.medium-1021-5d0e7a10-0000-4000-8000-000000000301-1",
+        "vm", {(VM, "fedora")},
+    ),
+    ("IPAMClaim", "vm"): ("/namespaces/demo/ipamclaims/fedora.vlan10", "vm", {(VM, "fedora")}),
+    ("VolumeSnapshot", "pvc"): (f"/namespaces/demo/volumesnapshots/{ROOT_SNAP}", "pvc", {(PVC, "fedora-root")}),
+    ("DataSource", "snapshot"): ("/namespaces/demo/datasources/fedora-snapshot", "snapshot",
+                                 {("VolumeSnapshot", ROOT_SNAP)}),
+    ("DataSource", "datasource"): ("/namespaces/kubevirt-os-images/datasources/fedora-latest", "datasource",
+                                   {("DataSource", "fedora")}),
+    ("DataImportCron", "datasource"): (CRON, "datasource", {("DataSource", "fedora")}),
+    ("DataImportCron", "pvcs"): (CRON, "pvcs", {(PVC, "fedora-42")}),
+    ("VirtualMachineSnapshot", "content"): ("/namespaces/demo/vmsnapshots/fedora-snap-1", "content",
+                                            {("VirtualMachineSnapshotContent", CONTENT)}),
+    ("VirtualMachineSnapshotContent", "snapshot"): (f"/namespaces/demo/vmsnapshotcontents/{CONTENT}", "snapshot",
+                                                    {("VirtualMachineSnapshot", "fedora-snap-1")}),
+    ("VirtualMachineSnapshotContent", "volumesnapshots"): (f"/namespaces/demo/vmsnapshotcontents/{CONTENT}",
+                                                           "volumesnapshots", {("VolumeSnapshot", ROOT_SNAP)}),
+    ("VirtualMachineRestore", "target"): ("/namespaces/demo/vmrestores/fedora-restore-1", "target", {(VM, "fedora")}),
+    ("VirtualMachineRestore", "snapshot"): ("/namespaces/demo/vmrestores/fedora-restore-1", "snapshot",
+                                            {("VirtualMachineSnapshot", "fedora-snap-1")}),
+    ("VirtualMachineExport", "snapshot"): ("/namespaces/demo/vmexports/fedora-snap-export", "snapshot",
+                                           {("VirtualMachineSnapshot", "fedora-snap-1")}),
+    ("VirtualMachineExport", "pvc"): ("/namespaces/lab/vmexports/lab-data-export", "pvc", {(PVC, "lab-data")}),
+    ("VirtualMachineExport", "tokensecret"): ("/namespaces/lab/vmexports/lab-data-export", "tokensecret",
+                                              {(SECRET, "lab-export-token")}),
+    ("VirtualMachineClone", "source"): ("/namespaces/lab/clones/web-to-copy", "source", {(VM, "web-0")}),
+    ("VirtualMachineClone", "target"): ("/namespaces/lab/clones/web-to-copy", "target", {(VM, "web-copy")}),
+    ("VirtualMachinePool", "vms"): ("/namespaces/lab/pools/web", "vms", {(VM, "web-0")}),
+    ("VirtualMachineInstanceReplicaSet", "vmis"): ("/namespaces/lab/vmireplicasets/batch", "vmis",
+                                                   {(VMI, "batch7q2kx")}),
+    ("MigrationPolicy", "vmis"): ("/migrationpolicies/fast-lane", "vmis", {(VMI, "probe")}),
+}  # fmt: skip
+
+
+# more rows for links that read several source types: each type once
+VARIANTS: dict[str, tuple[str, str, set[tuple[str, str]]]] = {
+    "sysprep configMap": (PROBE, "volumes.configmap", {("ConfigMap", "probe-sysprep")}),
+    "ephemeral persistentVolumeClaim": (PROBE, "volumes.pvc", {(PVC, "lab-data")}),
+    "cloudInitNoCloud secretRef of a standalone VMI": (PROBE, "volumes.userdata", {(SECRET, "probe-userdata")}),
+    "userPassword access credential": (PROBE, "accesscredentials", {(SECRET, "probe-password")}),
 }
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_source_type_of_a_link_is_followed(demo: Gateway, demo_generic: Gateway, variant: str) -> None:
+    start, path, expected = VARIANTS[variant]
+    for gateway in (demo, demo_generic):
+        assert kinds_and_names(embedded(gateway.json(start, follow=path), path)) == expected
 
 
 def test_every_catalogue_link_has_a_row_here() -> None:

@@ -15,6 +15,8 @@ DESIGN_COLLECTIONS = {
     "serviceaccounts", "pods", "services", "controllerrevisions", "instancetypes",
     "clusterinstancetypes", "preferences", "clusterpreferences", "networkattachmentdefinitions",
     "ipamclaims", "vmsnapshots", "vmexports", "migrations", "datasources", "nodes",
+    "dataimportcrons", "namespaces", "pools", "clones", "vmrestores", "vmsnapshotcontents", "vmireplicasets",
+    "migrationpolicies", "volumesnapshots",
 }  # fmt: skip
 
 
@@ -64,3 +66,15 @@ def test_a_link_is_declared_once() -> None:
 def test_unoptimized_config_registers_nothing() -> None:
     assert build_documents(Config(optimize=False)).engine.handlers is None
     assert HandlerRegistry().get("VirtualMachine", "vmi") is None
+
+
+def test_the_emulator_serves_every_catalogue_kind_as_the_catalogue_declares_it() -> None:
+    from tests.emulator.resources import RESOURCES
+
+    served = {r.kind: r for r in RESOURCES}
+    for kind in (k for k in CATALOG.kinds() if not k.part):
+        resource = served[kind.name]
+        assert (resource.group, resource.version, resource.plural, resource.namespaced) == (
+            kind.group, kind.version, kind.plural, kind.namespaced,
+        ), kind.name  # fmt: skip
+        assert resource.short_names == kind.short_names, kind.name

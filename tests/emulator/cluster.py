@@ -91,8 +91,15 @@ class Cluster:
         return resource
 
     def apply(self, obj: Object) -> Object:
-        """Create or replace an object, as `kubectl apply` would; returns it as stored."""
+        """Create or replace an object, as `kubectl apply` would; returns it as stored. Its
+        namespace is made first where it does not exist yet (a real server would refuse)."""
         resource = self.resource_of(obj)
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        if resource.namespaced and namespace and "Namespace" in self._by_kind:
+            namespaces = self._objects[self._by_kind["Namespace"]]
+            if (None, namespace) not in namespaces:
+                self.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace},
+                            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})  # fmt: skip
         stored = copy.deepcopy(obj)
         meta = stored.setdefault("metadata", {})
         if not resource.namespaced:

@@ -172,8 +172,6 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
         resource = next(
             (r for r in served_groups().get(group, []) if r.version == version and r.plural == plural), None
         )
-        if plural == "namespaces" and group == "" and namespace is None:
-            return namespaces(name)
         if resource is None or (namespace is not None and not resource.namespaced):
             return status(404, "NotFound", "the server could not find the requested resource")
         if name is not None:
@@ -191,21 +189,6 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
         if request.args.get("watch") in ("true", "1"):
             return watch(resource, namespace, selector, fields)
         return list_objects(resource, namespace, selector, fields)
-
-    def namespaces(name: str | None) -> Response:
-        docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}, "status": {"phase": "Active"}}
-                for ns in cluster.namespaces()]  # fmt: skip
-        if name is not None:
-            match = [d for d in docs if d["metadata"]["name"] == name]
-            return as_json(match[0]) if match else status(404, "NotFound", f'namespaces "{name}" not found')
-        return as_json(
-            {
-                "kind": "NamespaceList",
-                "apiVersion": "v1",
-                "metadata": {"resourceVersion": str(cluster.rv)},
-                "items": docs,
-            }
-        )
 
     def field_selector(text: str) -> dict[str, str]:
         fields: dict[str, str] = {}

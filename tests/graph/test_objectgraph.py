@@ -165,8 +165,8 @@ VOLUMES = """  template:
       - {name: c, configMap: {name: cm}}
       - {name: d, secret: {secretName: shared}}
       - {name: e, serviceAccount: {serviceAccountName: sa}}
-      - {name: f, cloudInitNoCloud: {userDataSecretRef: {name: shared}, networkDataSecretRef: {name: net}}}
-      - {name: g, cloudInitConfigDrive: {userDataSecretRef: {name: drive}}}
+      - {name: f, cloudInitNoCloud: {secretRef: {name: shared}, networkDataSecretRef: {name: net}}}
+      - {name: g, cloudInitConfigDrive: {secretRef: {name: drive}}}
       - {name: h, memoryDump: {claimName: dump}}
       - {name: i, containerDisk: {image: quay.io/x}}
       - {name: j, sysprep: {secret: {name: sysprep}}}

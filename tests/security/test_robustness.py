@@ -117,7 +117,10 @@ def test_an_embedded_limit_refuses_a_level_before_rendering_it() -> None:
     with serving(create_app(Config(max_embedded=50, answer_cache_mb=0, extra={"TESTING": True}))) as tight:
         refused = tight.get("/namespaces/demo/vms", follow="*.*.*.*.*.*")
         assert refused.status_code == 400 and "--max-embedded" in refused.json()["message"]
-    with serving(create_app(Config(answer_cache_mb=0, extra={"TESTING": True}))) as roomy:
+    roomy_config = Config(
+        max_embedded=1_000_000, max_response_bytes=1 << 30, answer_cache_mb=0, extra={"TESTING": True}
+    )
+    with serving(create_app(roomy_config)) as roomy:
         whole = roomy.get("/namespaces/demo/vms", follow="*.*.*.*.*.*")
         assert whole.status_code == 200
     assert Gateway.reads(refused) < Gateway.reads(whole)

@@ -29,7 +29,7 @@ def test_both_entry_points_become_ready_when_the_api_server_comes_up_late(tmp_pa
     kubeconfig = emulator.kubeconfig(tmp_path / "kubeconfig")
     serve_port, wsgi_port = free_port(), free_port()
     serve = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--kubeconfig", kubeconfig,
-             "--port", str(serve_port), "--watch-idle-seconds", "1", "--api-timeout", "2"]  # fmt: skip
+             "--port", str(serve_port), "--watch-idle-seconds", "3", "--api-timeout", "2"]  # fmt: skip
     gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
                 "--bind", f"127.0.0.1:{wsgi_port}", "wsgi:app"]  # fmt: skip
     env = {"KUBEVIRT_GATEWAY_KUBE": "true", "KUBEVIRT_GATEWAY_KUBECONFIG": kubeconfig,
@@ -48,6 +48,7 @@ def test_both_entry_points_become_ready_when_the_api_server_comes_up_late(tmp_pa
                 doc = requests.get(url + "/namespaces/demo/vms/fedora", params={"follow": "vmi.pod"}, timeout=10)
                 assert doc.json()["vmi"]["pod"]["metadata"]["name"] == "virt-launcher-fedora-h7l2d"
             # the reaper runs in the serving process too: an idle watch stops
+            assert requests.get(serve_url + "/namespaces/demo/vms", timeout=10).status_code == 200
             assert "0 kinds watched" not in requests.get(serve_url + "/readyz", timeout=5).json()["reason"]
             eventually(lambda: "0 kinds watched" in requests.get(serve_url + "/readyz", timeout=5).json()["reason"])
         finally:
