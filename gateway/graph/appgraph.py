@@ -3,8 +3,9 @@
     {"resources": [{id, type, name, resources: [output resources], connections:
                     [{id, direction: Outbound|Inbound}], provisioningState}]}
 
-Resources are the VMs of the scope, the Services that select them, and the PVCs and
-NetworkAttachmentDefinitions that more than one of those VMs use. A VM's output resources
+Resources are the VMs of the scope and the VMIs no VM owns (standalone, as in KubeVirt's VMI
+examples and replica sets), the Services that select them, and the PVCs and
+NetworkAttachmentDefinitions that more than one of those use. A VM's output resources
 are its object graph, flattened; a Service routes Outbound to the VMs it selects; a VM
 connects Outbound to each shared dependency. Ids are the objects' paths in this gateway.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from gateway.catalog import Catalog, Entity, Query, href_for
+from gateway.catalog import Catalog, Entity, Query, href_for, refs
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.engine import Access, FollowEngine
 from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat
@@ -35,6 +36,15 @@ _VM_STATES = {
     "Stopping": "Updating",
     "Terminating": "Deleting",
 }
+_VMI_STATES = {  # VirtualMachineInstancePhase
+    "Pending": "Provisioning",
+    "Scheduling": "Provisioning",
+    "Scheduled": "Provisioning",
+    "Running": "Succeeded",
+    "Succeeded": "Succeeded",
+    "Failed": "Failed",
+    "Unknown": "Failed",
+}
 _PVC_STATES = {"Bound": "Succeeded", "Pending": "Provisioning", "Lost": "Failed"}
 
 
@@ -51,20 +61,32 @@ class ApplicationGraphBuilder:
     def build(
         self, store: Store, namespace: str, selector: LabelSelector, access: Access | None = None
     ) -> dict[str, Any]:
-        vm_kind = self.catalog.kind("VirtualMachine")
+        vm_kind, vmi_kind = self.catalog.kind("VirtualMachine"), self.catalog.kind("VirtualMachineInstance")
         if access is not None and not access.may_list(vm_kind, namespace):
             raise Forbidden(f"virtualmachines is forbidden: you may not list them in namespace {namespace!r}")
         vms = [Entity.root(vm_kind, o) for o in store.select(Query(vm_kind.name, namespace, selector))]
-        if not vms:
+        standalone: list[Entity] = []
+        if access is None or access.may_list(vmi_kind, namespace):
+            vmis = store.select(Query(vmi_kind.name, namespace, selector))
+            standalone = [Entity.root(vmi_kind, o) for o in vmis if refs.owner(o, vm_kind.name) is None]
+        if not vms and not standalone:
             scope = f" matching {selector}" if selector else ""
-            raise NotFound(f"no VirtualMachines in namespace {namespace!r}{scope}: the application graph is empty")
-        graphs = self.objects.build(store, vms, access=access)
-        services = self.engine.resolve(store, self.catalog.all_links(vm_kind.name)["services"], vms)
+            raise NotFound(
+                f"no VirtualMachines or VirtualMachineInstances in namespace {namespace!r}{scope}: "
+                "the application graph is empty"
+            )
+        workloads = [*vms, *standalone]
+        graphs = self.objects.build(store, workloads, access=access)
+        services = [
+            *self.engine.resolve(store, self.catalog.all_links(vm_kind.name)["services"], vms, access),
+            *(self.engine.resolve(store, self.catalog.all_links(vmi_kind.name)["services"], standalone, access)
+              if standalone else []),
+        ]  # fmt: skip
 
         resources: dict[str, Resource] = {}
         users: dict[str, list[str]] = defaultdict(list)  # dependency id -> ids of the VMs using it
         dependency_state: dict[str, str] = {}
-        for vm, graph in zip(vms, graphs, strict=True):
+        for vm, graph in zip(workloads, graphs, strict=True):
             outputs = [self._output(n) for n in flat(graph)[1:]]
             resources[vm.href] = {
                 "id": vm.href,
@@ -79,7 +101,7 @@ class ApplicationGraphBuilder:
                     users[out["id"]].append(vm.href)
                     dependency_state[out["id"]] = out["provisioningState"]
 
-        for vm, targets in zip(vms, services, strict=True):
+        for vm, targets in zip(workloads, services, strict=True):
             for target in targets:
                 if target.obj is None:
                     continue
@@ -121,6 +143,9 @@ class ApplicationGraphBuilder:
         if any(o["provisioningState"] == "Failed" for o in outputs):
             return "Failed"  # a VM whose dependencies are missing cannot run
         status = vm.obj.get("status")
+        if vm.kind.name == "VirtualMachineInstance":
+            phase = status.get("phase") if isinstance(status, dict) else None
+            return _VMI_STATES.get(str(phase), "Failed" if phase else "Provisioning")
         printable = status.get("printableStatus") if isinstance(status, dict) else None
         return _VM_STATES.get(str(printable), "Failed" if printable else "Succeeded")
 

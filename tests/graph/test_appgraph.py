@@ -132,3 +132,21 @@ def test_the_page_is_html(demo: Gateway) -> None:
     response = demo.get("/ui/graph", namespace="demo")
     assert response.headers["Content-Type"].startswith("text/html")
     assert "/graph?" in response.text
+
+
+def test_standalone_vmis_are_workloads_of_the_application_graph(demo: Gateway) -> None:
+    resources = {r["id"]: r for r in demo.json("/namespaces/lab/graph")["resources"]}
+    probe = resources["/namespaces/lab/vmis/probe"]
+    assert probe["type"] == "kubevirt.io/VirtualMachineInstance" and probe["provisioningState"] == "Succeeded"
+    assert {"id": "/namespaces/lab/services/probe-http", "direction": "Inbound"} in probe["connections"]
+    assert {o["id"] for o in probe["resources"]} >= {"/namespaces/lab/secrets/probe-userdata",
+                                                   "/namespaces/lab/secrets/probe-password"}  # fmt: skip
+    service = resources["/namespaces/lab/services/probe-http"]
+    assert service["connections"] == [{"id": "/namespaces/lab/vmis/probe", "direction": "Outbound"}]
+    # a replica set's VMI stands alone too; a VM's VMI is part of its VM, not a workload of its own
+    assert "/namespaces/lab/vmis/batch7q2kx" in resources and "/namespaces/lab/vms/web-0" in resources
+    assert not any(i.startswith("/namespaces/demo/vmis/") for i in demo_ids(demo))
+
+
+def demo_ids(demo: Gateway) -> set[str]:
+    return {r["id"] for r in demo.json("/namespaces/demo/graph")["resources"]}

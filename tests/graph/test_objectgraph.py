@@ -334,3 +334,21 @@ def test_the_vm_links_to_its_object_graph(demo: Gateway) -> None:
     # a collection embeds every VM's graph, built together
     vms = demo.json("/namespaces/demo/vms", follow="objectgraph")["items"]
     assert [v["objectgraph"]["objectReference"]["name"] for v in vms] == ["cirros", "fedora", "rhel9", "win11"]
+
+
+def test_a_standalone_vmi_graph_follows_kubevirts_rules(demo: Gateway) -> None:
+    """KubeVirt (pkg/virt-api/rest/objectgraph.go at d923fdb): the launcher pod, access credentials,
+    then per volume only dataVolume, persistentVolumeClaim, configMap, secret, serviceAccount and
+    cloud-init secrets; sysprep, ephemeral and containerDisk volumes give no node."""
+    assert below(demo.json("/namespaces/lab/vmis/probe/objectgraph")) == [
+        "Secret lab/probe-password config",
+        "Secret lab/probe-userdata config",
+        "ServiceAccount lab/probe-agent config",
+    ]
+
+
+def test_backend_storage_of_a_vmi_comes_from_its_volume_status(demo: Gateway) -> None:
+    graph = below(demo.json("/namespaces/demo/vmis/rhel9/objectgraph"))
+    assert "PersistentVolumeClaim demo/persistent-state-for-rhel9-q8m2z storage" in graph
+    doc = demo.json("/namespaces/demo/vmis/rhel9")
+    assert doc["links"]["backendstorage"]["name"] == "persistent-state-for-rhel9-q8m2z"
