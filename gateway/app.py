@@ -46,7 +46,7 @@ def build_store(config: Config, catalog: Catalog, api: KubeApi | None = None) ->
             catalog, api, idle_seconds=config.watch_idle_seconds, discovery_seconds=config.discovery_seconds
         )
     if config.manifests:
-        return SnapshotStore.from_paths(catalog, config.manifests, config.default_namespace)
+        return SnapshotStore.from_paths(catalog, config.manifests, config.default_namespace, strict=config.strict)
     return SnapshotStore.demo(catalog)
 
 

@@ -7,8 +7,10 @@ kubevirt-gateway openapi            print the OpenAPI document (YAML)
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -113,12 +115,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
         return 2
     # a live store is not asked here: this is gunicorn's master, whose threads the worker would not inherit
+    if in_use(config.host, config.port):  # gunicorn would retry for five seconds, then print a traceback
+        print(f"kubevirt-gateway: error: {config.host}:{config.port}: address already in use", file=sys.stderr)
+        return 1
     reason = app.extensions["gateway"].store.readiness()[1] if not config.kube else "a live cluster, via kubeconfig"
     log.info("serving %s on http://%s:%d (%s)", config.source, config.host, config.port, reason)
     from gateway.server import serve
 
     serve(app, config)
     return 0
+
+
+def in_use(host: str, port: int) -> bool:
+    """Whether another process listens on host:port already."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            return e.errno == errno.EADDRINUSE
+    return False
 
 
 def print_get(args: argparse.Namespace) -> int:

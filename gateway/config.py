@@ -22,6 +22,7 @@ class ConfigError(ValueError):
 class Config:
     demo: bool = False
     manifests: tuple[str, ...] = ()
+    strict: bool = False
     kube: bool = False
     kubeconfig: str | None = None
     context: str | None = None
@@ -105,6 +106,7 @@ class Setting:
 SETTINGS = (
     Setting("demo", "serve the demo cluster shipped in the package (the default source)", bool),
     Setting("manifests", "serve objects from YAML/JSON files or directories (repeatable)", list),
+    Setting("strict", "with --manifests: refuse kinds the gateway does not serve instead of leaving them out", bool),
     Setting("kube", "serve a live cluster, found through kubeconfig as kubectl finds it", bool),
     Setting("kubeconfig", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)"),
     Setting("context", "kubeconfig context (default: the current context)"),

@@ -280,3 +280,14 @@ def test_get_watch_prints_each_update(tmp_path: Path) -> None:
                 emulator.cluster.apply(vm)
                 assert process.stdout.readline() == "VirtualMachine demo/win11\n"  # printed again
                 process.terminate()
+
+
+def test_a_port_in_use_is_one_line_and_exit_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--demo", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"kubevirt-gateway: error: 127.0.0.1:{port}: address already in use"
+    assert "Traceback" not in result.stderr

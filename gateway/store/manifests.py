@@ -1,9 +1,12 @@
 """Read Kubernetes objects from YAML and JSON files, as `kubectl apply -f` would take them.
 
-A path is a file (multi-document YAML, JSON, `kind: List`) or a directory searched
-recursively for `*.yaml`, `*.yml` and `*.json`. Everything is read before anything is
-served: any bad document is a `ManifestError` naming the file, the line for YAML
-syntax errors, and the object, so the gateway never starts on a half-read snapshot.
+A path is a file (multi-document YAML, JSON, `kind: List`, a raw list whose items carry no
+kind) or a directory searched recursively for `*.yaml`, `*.yml` and `*.json`. Everything is
+read before anything is served: any bad document is a `ManifestError` naming the file, the
+line, and the object, so the gateway never starts on a half-read snapshot. As with `kubectl
+apply -f DIR`, a later object with the same kind, namespace and name replaces the earlier one
+(with a warning naming both places); kinds the catalogue does not know are counted, and
+refused with `strict`.
 """
 
 from __future__ import annotations
@@ -42,34 +45,44 @@ class ManifestError(Exception):
 
 @dataclass
 class Manifests:
-    objects: list[tuple[Kind, Object]] = field(default_factory=list)
+    found: dict[tuple[str, str | None, str], tuple[Kind, Object]] = field(default_factory=dict)
+    """Objects by (kind, namespace, name), in the order first seen; a later one replaces an earlier one."""
+    places: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     """Kinds the gateway does not serve (Deployments in a cluster dump), by count."""
+    warnings: list[str] = field(default_factory=list)
     files: int = 0
 
+    @property
+    def objects(self) -> list[tuple[Kind, Object]]:
+        return list(self.found.values())
 
-def load_paths(paths: Sequence[str | Path], catalog: Catalog, default_namespace: str) -> Manifests:
+    def unknown_kinds(self) -> str:
+        """`Deployment (3), Job (1)`: what was left out, for the log and /readyz."""
+        return ", ".join(f"{kind} ({n})" for kind, n in sorted(self.skipped.items()))
+
+
+def load_paths(
+    paths: Sequence[str | Path], catalog: Catalog, default_namespace: str, *, strict: bool = False
+) -> Manifests:
     result = Manifests()
-    seen: dict[tuple[str, str | None, str], str] = {}
     for path in _files(paths):
         result.files += 1
         text = _read(path)
-        load_text(text, str(path), catalog, default_namespace, result, seen)
+        load_text(text, str(path), catalog, default_namespace, result)
+    if strict and result.skipped:
+        raise ManifestError(
+            ", ".join(str(p) for p in paths),
+            f"kinds the gateway does not serve: {result.unknown_kinds()} (without --strict they are left out)",
+        )
     return result
 
 
-def load_text(
-    text: str,
-    source: str,
-    catalog: Catalog,
-    default_namespace: str,
-    result: Manifests,
-    seen: dict[tuple[str, str | None, str], str] | None = None,
-) -> Manifests:
-    seen = {} if seen is None else seen
-    for number, doc in enumerate(_documents(text, source), start=1):
-        for obj in _flatten(doc, f"{source}: document {number}"):
-            kind = _kind_of(obj, catalog, f"{source}: document {number}")
+def load_text(text: str, source: str, catalog: Catalog, default_namespace: str, result: Manifests) -> Manifests:
+    for line, doc in _documents(text, source):
+        where = f"{source}:{line}"
+        for obj in _flatten(doc, where):
+            kind = _kind_of(obj, catalog, where)
             if kind is None:
                 result.skipped[str(obj.get("kind"))] += 1
                 continue
@@ -77,11 +90,11 @@ def load_text(
             meta = obj["metadata"]
             key = (kind.name, meta.get("namespace"), meta["name"])
             label = f"{kind.name} {'/'.join(str(p) for p in key[1:] if p)}"
-            where = f"{source}: document {number} ({label})"
-            if key in seen:
-                raise ManifestError(where, f"defined twice; first in {seen[key]}")
-            seen[key] = where
-            result.objects.append((kind, obj))
+            if key in result.found:
+                result.warnings.append(f"{where}: {label} replaces the one at {result.places[key]}")
+                del result.found[key]  # as kubectl apply: the later one wins, and takes its place in order
+            result.found[key] = (kind, obj)
+            result.places[key] = where
     return result
 
 
@@ -99,27 +112,46 @@ def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
             raise ManifestError(str(path), "no such file or directory")
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
 def _read(path: Path) -> str:
+    """UTF-8, or UTF-16 with its byte-order mark (PowerShell's `>` writes that)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ManifestError(str(path), f"cannot read: {e}") from e
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ManifestError(str(path), f"cannot read: {e.strerror or e}") from e
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
+    if encoding is None and b"\x00" in raw[:200]:  # YAML and JSON text never hold NUL
+        raise ManifestError(str(path), "looks like UTF-16 without a byte-order mark: save it as UTF-8")
+    try:
+        return raw.decode(encoding or "utf-8")
+    except UnicodeDecodeError as e:
+        raise ManifestError(str(path), f"not {(encoding or 'utf-8').upper()} text at byte {e.start}") from e
 
 
-def _documents(text: str, source: str) -> Iterator[Any]:
+def _documents(text: str, source: str) -> Iterator[tuple[int, Any]]:
+    """(line, document) for each document of a file."""
     if source.endswith(".json"):
         try:
-            yield json.loads(text)
+            yield 1, json.loads(text)
         except json.JSONDecodeError as e:
             raise ManifestError(source, f"invalid JSON: {e.msg}", e.lineno) from e
         return
+    loader = _Loader(text)
     try:
-        yield from (d for d in yaml.load_all(text, Loader=_Loader) if d is not None)
+        while loader.check_node():
+            node = loader.get_node()
+            document = loader.construct_document(node)
+            if document is not None:
+                yield node.start_mark.line + 1, document
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark is not None else None
         raise ManifestError(source, f"invalid YAML: {e.problem or e}", line) from e
     except yaml.YAMLError as e:
         raise ManifestError(source, f"invalid YAML: {e}") from e
+    finally:
+        loader.dispose()
 
 
 def _flatten(doc: Any, where: str) -> Iterable[dict[str, Any]]:
@@ -127,10 +159,14 @@ def _flatten(doc: Any, where: str) -> Iterable[dict[str, Any]]:
         raise ManifestError(where, f"expected an object, found {type(doc).__name__}")
     kind = doc.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
-        items = doc["items"]
+        items = doc["items"] if doc["items"] is not None else []  # `items: null` is an empty list
         if not isinstance(items, list):
             raise ManifestError(where, f"{kind}.items must be a list")
+        # a typed list (kubectl get --raw) leaves kind and apiVersion out of its items
+        item_kind = kind.removesuffix("List") if kind != "List" else None
         for i, item in enumerate(items):
+            if item_kind and isinstance(item, dict) and "kind" not in item:
+                item = {"kind": item_kind, "apiVersion": doc.get("apiVersion"), **item}
             yield from _flatten(item, f"{where}, item {i}")
         return
     yield doc
@@ -150,7 +186,10 @@ def _kind_of(obj: dict[str, Any], catalog: Catalog, where: str) -> Kind | None:
     if known.part or group != known.group:
         return None  # same kind name in another API group: not ours
     metadata = obj.get("metadata")
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if name is not None and not isinstance(name, str):  # `name: on` is a bool, `name: 0123` a number in YAML
+        raise ManifestError(where, f"{kind}: metadata.name is not a string (quote it): {name!r}")
+    if not isinstance(metadata, dict) or not isinstance(name, str) or not name:
         raise ManifestError(where, f"{kind}: metadata.name is missing")
     if "labels" in metadata and not isinstance(metadata["labels"] or {}, dict):
         raise ManifestError(where, f"{kind} {metadata['name']}: metadata.labels must be a map")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from importlib import resources
 from pathlib import Path
@@ -11,18 +12,30 @@ from gateway.store.indexes import ObjectIndex
 from gateway.store.manifests import Manifests, load_paths, load_text
 from gateway.store.normalize import normalize
 
+log = logging.getLogger(__name__)
+
 
 class SnapshotStore:
-    def __init__(self, catalog: Catalog, objects: Sequence[tuple[Kind, Object]], source: str) -> None:
+    def __init__(
+        self, catalog: Catalog, objects: Sequence[tuple[Kind, Object]], source: str, left_out: str = ""
+    ) -> None:
         self._index = ObjectIndex(catalog)
         for kind, obj in objects:
             self._index.put(kind.name, normalize(obj))
         self.source = source
+        self.left_out = left_out
+        """Kinds in the manifests the gateway does not serve, with their counts."""
 
     @classmethod
-    def from_paths(cls, catalog: Catalog, paths: Sequence[str | Path], default_namespace: str) -> SnapshotStore:
-        loaded = load_paths(paths, catalog, default_namespace)
-        return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)")
+    def from_paths(
+        cls, catalog: Catalog, paths: Sequence[str | Path], default_namespace: str, *, strict: bool = False
+    ) -> SnapshotStore:
+        loaded = load_paths(paths, catalog, default_namespace, strict=strict)
+        for warning in loaded.warnings:
+            log.warning("%s", warning)
+        if loaded.skipped:
+            log.warning("left out, kinds the gateway does not serve: %s", loaded.unknown_kinds())
+        return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)", loaded.unknown_kinds())
 
     @classmethod
     def from_objects(cls, catalog: Catalog, objects: Sequence[Object], source: str) -> SnapshotStore:
@@ -51,7 +64,8 @@ class SnapshotStore:
         return self._index.referrers(target, kind)
 
     def readiness(self) -> tuple[bool, str]:
-        return True, f"{self.source}: {len(self._index)} objects loaded"
+        left_out = f"; left out, kinds not served: {self.left_out}" if self.left_out else ""
+        return True, f"{self.source}: {len(self._index)} objects loaded{left_out}"
 
     def generation(self, kind: str) -> int:
         return 0  # a snapshot never changes
@@ -60,15 +74,8 @@ class SnapshotStore:
 def demo_objects(catalog: Catalog) -> list[tuple[Kind, Object]]:
     """The demo cluster shipped in `gateway/demo/*.yaml`."""
     result = Manifests()
-    seen: dict[tuple[str, str | None, str], str] = {}
     for entry in sorted(resources.files("gateway.demo").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
-            load_text(
-                entry.read_text(encoding="utf-8"),
-                f"demo/{entry.name}",
-                catalog,
-                "demo",
-                result,
-                seen,
-            )
+            load_text(entry.read_text(encoding="utf-8"), f"demo/{entry.name}", catalog, "demo", result)
+    assert not result.warnings and not result.skipped, (result.warnings, result.skipped)  # our own data is clean
     return result.objects

@@ -86,23 +86,27 @@ def test_same_kind_name_in_another_api_group_is_not_ours(tmp_path: Path) -> None
     [
         ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   bad: indent\n", "x.yaml:5: invalid YAML"),
         ("apiVersion: v1\nkind: Pod\nmetadata: {name: [a\n", "x.yaml:4: invalid YAML"),
-        ("- just\n- a list\n", "x.yaml: document 1: expected an object, found list"),
-        ("kind: Pod\nmetadata: {name: a}\n", "x.yaml: document 1: Pod: apiVersion is missing"),
-        ("apiVersion: v1\nmetadata: {name: a}\n", "x.yaml: document 1: kind is missing"),
+        ("- just\n- a list\n", "x.yaml:1: expected an object, found list"),
+        ("kind: Pod\nmetadata: {name: a}\n", "x.yaml:1: Pod: apiVersion is missing"),
+        ("apiVersion: v1\nmetadata: {name: a}\n", "x.yaml:1: kind is missing"),
         (
             "apiVersion: v1\nkind: Pod\nmetadata: {namespace: x}\n",
-            "x.yaml: document 1: Pod: metadata.name is missing",
+            "x.yaml:1: Pod: metadata.name is missing",
         ),
         (
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: [x]}\n",
-            "x.yaml: document 1: Pod a: metadata.labels must be a map",
+            "x.yaml:1: Pod a: metadata.labels must be a map",
         ),
         (
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: n}\n---\n"
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: n}\n",
-            "x.yaml: document 2 (Pod n/a): defined twice; first in",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: on}\n",
+            "x.yaml:1: Pod: metadata.name is not a string (quote it): True",
         ),
-        ("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "x.yaml: document 1: List.items must be a list"),
+        (
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: 0123\n",
+            "x.yaml:6: Pod: metadata.name is not a string (quote it): 83",
+        ),
+        ("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "x.yaml:1: List.items must be a list"),
     ],
 )
 def test_bad_input_names_the_file_the_line_and_the_object(tmp_path: Path, content: str, message: str) -> None:
@@ -130,9 +134,71 @@ def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:
 
 def test_unreadable_bytes_are_an_error(tmp_path: Path) -> None:
     f = tmp_path / "x.yaml"
-    f.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(ManifestError, match="cannot read"):
+    f.write_bytes(b"kind: Pod\n\x80\x81garbage")
+    with pytest.raises(ManifestError, match="not UTF-8 text at byte 10"):
         load_paths([f], CATALOG, "default")
+    f.write_text("kind: Pod\n", encoding="utf-16-le")  # UTF-16 without its byte-order mark
+    with pytest.raises(ManifestError, match="UTF-16 without a byte-order mark"):
+        load_paths([f], CATALOG, "default")
+
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: n, labels: {{v: '{v}'}}}}\n"
+
+
+def test_a_later_object_replaces_an_earlier_one_as_kubectl_apply_does(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(POD.format(name="p", v="1") + "---\n" + POD.format(name="q", v="1"))
+    (tmp_path / "b.yaml").write_text("# the newer one\n" + POD.format(name="p", v="2"))
+    loaded = load_paths([tmp_path], CATALOG, "default")
+    assert [(o["metadata"]["name"], o["metadata"]["labels"]["v"]) for _, o in loaded.objects] == [
+        ("q", "1"),
+        ("p", "2"),
+    ]
+    assert loaded.warnings == [f"{tmp_path / 'b.yaml'}:2: Pod n/p replaces the one at {tmp_path / 'a.yaml'}:1"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "loaded_names"),
+    [
+        (
+            "a raw list takes its items' kind from the list",
+            '{"kind": "PodList", "apiVersion": "v1", "metadata": {}, '
+            '"items": [{"metadata": {"name": "r", "namespace": "n"}}]}',
+            ["r"],
+        ),
+        ("items: null is an empty list", "apiVersion: v1\nkind: List\nitems: null\n", []),
+        (
+            "a typed list's items may still carry a kind",
+            "apiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: k, namespace: n}}\n",
+            ["k"],
+        ),
+    ],
+)
+def test_real_dumps_load_as_kubectl_reads_them(
+    tmp_path: Path, name: str, content: str, loaded_names: list[str]
+) -> None:
+    f = tmp_path / ("x.json" if content.startswith("{") else "x.yaml")
+    f.write_text(content)
+    assert [o["metadata"]["name"] for _, o in load_paths([f], CATALOG, "default").objects] == loaded_names, name
+
+
+def test_utf16_with_its_byte_order_mark_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_bytes(POD.format(name="u", v="1").encode("utf-16"))  # with a BOM, as PowerShell's `>` writes
+    assert [o["metadata"]["name"] for _, o in load_paths([f], CATALOG, "default").objects] == ["u"]
+
+
+def test_unknown_kinds_are_reported_and_refused_with_strict(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+    f.write_text(
+        deployment + "---\n" + deployment.replace("name: d", "name: e") + "---\n" + POD.format(name="p", v="1")
+    )
+    loaded = load_paths([f], CATALOG, "default")
+    assert len(loaded.objects) == 1 and loaded.unknown_kinds() == "Deployment (2)"
+    store = SnapshotStore.from_paths(CATALOG, [f], "default")
+    assert "left out, kinds not served: Deployment (2)" in store.readiness()[1]
+    with pytest.raises(ManifestError, match=r"kinds the gateway does not serve: Deployment \(2\)"):
+        load_paths([f], CATALOG, "default", strict=True)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
