@@ -289,5 +289,6 @@ def test_a_port_in_use_is_one_line_and_exit_1() -> None:
         port = taken.getsockname()[1]
         result = run_cli("serve", "--demo", "--port", str(port))
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == f"kubevirt-gateway: error: 127.0.0.1:{port}: address already in use"
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == f"kubevirt-gateway: error: 127.0.0.1:{port}: address already in use"
     assert "Traceback" not in result.stderr
