@@ -21,11 +21,11 @@ from gateway.client import (
     URL_VARIABLE,
     ClientError,
     GatewayClient,
-    render_dot,
     render_entity_tree,
     render_tree,
 )
 from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
+from gateway.graph.objectgraph import to_dot
 from gateway.store.manifests import ManifestError
 
 log = logging.getLogger("gateway")
@@ -141,8 +141,8 @@ def in_use(host: str, port: int) -> bool:
 def print_get(args: argparse.Namespace) -> int:
     client = GatewayClient(args.gateway)
     params = {k: v for k, v in (("follow", args.follow), ("labelSelector", args.selector)) if v}
-    path = client.path(args.kind, args.name, args.namespace)
     try:
+        path = client.path(args.kind, args.name, args.namespace)
         documents = client.watch(path, **params) if args.watch else iter([client.json(path, **params)])
         for number, document in enumerate(documents):
             if args.output == "yaml" and number:
@@ -182,7 +182,7 @@ def print_graph(args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(json.dumps(graph, indent=2) + "\n")
     elif args.output == "dot":
-        sys.stdout.write(render_dot(graph))
+        sys.stdout.write(to_dot(graph))
     else:
         sys.stdout.write(render_tree(graph))
     return 0

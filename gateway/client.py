@@ -14,6 +14,8 @@ from typing import Any
 import requests
 import requests_cache
 
+from gateway.catalog import CATALOG
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "KUBEVIRT_GATEWAY_URL"
 
@@ -23,9 +25,10 @@ class ClientError(Exception):
 
 
 # short names a user types, as kubectl takes them; anything else is taken as a collection name
-ALIASES = {"vm": "vms", "vmi": "vmis", "pvc": "pvcs", "pv": "pvs", "dv": "datavolumes", "pod": "pods",
-           "secret": "secrets", "cm": "configmaps", "sa": "serviceaccounts", "svc": "services", "node": "nodes",
-           "nad": "networkattachmentdefinitions", "sc": "storageclasses"}  # fmt: skip
+
+
+# `ds` is kubectl's DaemonSet; the gateway serves none, and people type it for a DataSource (CDI's is `das`)
+EXTRA_NAMES = {"ds": "datasources"}
 
 
 def cached_session() -> requests.Session:
@@ -63,8 +66,13 @@ class GatewayClient:
         return self.get(path, **params).json()
 
     def path(self, kind: str, name: str | None, namespace: str | None) -> str:
-        collection = ALIASES.get(kind, kind)
-        base = f"/namespaces/{namespace}/{collection}" if namespace else f"/{collection}"
+        """The gateway path for a kind as kubectl names it (vm, virtualmachines, dv, vmsnapshot, ...);
+        as kubectl does, `-n` means nothing for a cluster-scoped kind."""
+        found = CATALOG.lookup(EXTRA_NAMES.get(kind.lower(), kind))
+        if found is None:
+            raise ClientError(f"unknown kind {kind!r}; GET /catalog lists the kinds and their names")
+        namespace = namespace if found.namespaced else None
+        base = f"/namespaces/{namespace}/{found.collection}" if namespace else f"/{found.collection}"
         return f"{base}/{name}" if name else base
 
     def watch(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -126,7 +134,10 @@ def render_entity_tree(doc: dict[str, Any]) -> str:
 
     def title(entity: dict[str, Any]) -> str:
         if entity.get("missing"):
-            return f"{entity.get('kind')} {entity.get('name')} ({entity.get('reason')})"
+            href = str(entity.get("href", ""))  # a marker's namespace is in its href: /namespaces/NS/...
+            parts = href.split("/")
+            where = f"{parts[2]}/" if href.startswith("/namespaces/") and len(parts) > 2 else ""
+            return f"{entity.get('kind')} {where}{entity.get('name')} ({entity.get('reason')})"
         meta = entity.get("metadata") or {}
         name = meta.get("name") or entity.get("name", "")
         where = f"{meta['namespace']}/" if meta.get("namespace") else ""
@@ -153,23 +164,3 @@ def render_entity_tree(doc: dict[str, Any]) -> str:
         lines.append(title(doc))
         walk(doc, "")
     return "\n".join(lines) + "\n"
-
-
-def render_dot(graph: dict[str, Any]) -> str:
-    """An object graph as Graphviz: each node once, an edge from parent to child."""
-    lines = ["digraph objectgraph {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica, fontsize=10];"]
-
-    def key(node: dict[str, Any]) -> str:
-        ref = node["objectReference"]
-        return f'"{ref["kind"]}/{ref.get("namespace", "")}/{ref["name"]}"'
-
-    def walk(node: dict[str, Any]) -> None:
-        ref = node["objectReference"]
-        style = ", style=dashed" if node.get("optional") else ""
-        lines.append(f'  {key(node)} [label="{ref["kind"]}\\n{ref["name"]}"{style}];')
-        for child in node.get("children", []):
-            walk(child)
-            lines.append(f"  {key(node)} -> {key(child)};")
-
-    walk(graph)
-    return "\n".join([*lines, "}"]) + "\n"

@@ -183,7 +183,14 @@ class Documents:
     def _link(self, kind: Kind, rel: str) -> Link:
         link = self.catalog.links(kind.name).get(rel)
         if link is None:
-            valid = ", ".join(sorted(self.catalog.links(kind.name)))
+            through = self.catalog.all_links(kind.name).get(rel)
+            if through is not None:  # a link that depends on the path that reached the object
+                paths = " or ".join(f"{parent}.{via}" for parent, via in sorted(through.via))
+                raise NotFound(
+                    f"{rel} of a {kind.name} is reached through {paths}: follow it from there, "
+                    f"e.g. GET /namespaces/NS/vms/NAME?follow={sorted(through.via)[0][1]}.{rel}"
+                )
+            valid = ", ".join(sorted(self.catalog.links(kind.name))) or "none"
             raise NotFound(f"{kind.name} has no link {rel!r}; its links: {valid}")
         return link
 

@@ -32,7 +32,7 @@ class ObjectGraphArgs(WatchArgs):
     labelSelector = fields.String(
         load_default=None, metadata={"description": "keep only nodes whose labels match (kubectl syntax)"}
     )
-    format = fields.String(load_default="tree", validate=validate.OneOf(["tree", "flat"]))
+    format = fields.String(load_default="tree", validate=validate.OneOf(["tree", "flat", "dot"]))
 
 
 class MatchExpressionSchema(Schema):

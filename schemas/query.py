@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 
 FOLLOW_HELP = (
     "Links to embed: comma-separated dotted paths of rels, e.g. volumes.pvc,instancetype.revision; "
-    "'*' is every link of an entity. GET /catalog lists the rels of each kind."
+    "'*' is every link of an entity. Repeated, it merges like commas (follow=vmi&follow=volumes). "
+    "GET /catalog lists the rels of each kind."
 )
+
+
+class Follow(fields.List):  # type: ignore[type-arg]
+    """`follow`, repeatable: every value it was given, joined with commas (None when absent)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return ",".join(str(v) for v in super()._deserialize(value, attr, data, **kwargs))
 
 
 class _Strict(Schema):
@@ -26,7 +39,7 @@ class WatchArgs(_Strict):
 
 
 class FollowArgs(WatchArgs):
-    follow = fields.String(load_default=None, metadata={"description": FOLLOW_HELP})
+    follow = Follow(load_default=None, metadata={"description": FOLLOW_HELP})
 
 
 class ObjectArgs(FollowArgs):

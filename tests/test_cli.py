@@ -251,7 +251,7 @@ def test_get_prints_yaml_and_trees(demo: Gateway) -> None:
         "├─volumes: Volume containerdisk",
         "├─volumes: Volume cloudinitdisk",
         "└─volumes: Volume credentials",
-        "  └─secret: Secret app-credentials (NotFound)",
+        "  └─secret: Secret demo/app-credentials (NotFound)",
     ]
     listing = run_cli("get", "vms", "-n", "demo", "-l", "app=win11", "-o", "tree", "--gateway", demo.url)
     assert listing.stdout.splitlines() == ["VirtualMachine demo/win11"]
@@ -292,3 +292,27 @@ def test_a_port_in_use_is_one_line_and_exit_1() -> None:
     last = result.stderr.strip().splitlines()[-1]
     assert last == f"kubevirt-gateway: error: 127.0.0.1:{port}: address already in use"
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "path"),
+    [
+        (["vm", "fedora", "-n", "demo"], "/namespaces/demo/vms/fedora"),
+        (["virtualmachines", "fedora", "-n", "demo"], "/namespaces/demo/vms/fedora"),
+        (["dv", "fedora-root", "-n", "demo"], "/namespaces/demo/datavolumes/fedora-root"),
+        (["datavolume", "fedora-root", "-n", "demo"], "/namespaces/demo/datavolumes/fedora-root"),
+        (["ds", "fedora", "-n", "kubevirt-os-images"], "/namespaces/kubevirt-os-images/datasources/fedora"),
+        (["vmsnapshot", "fedora-snap-1", "-n", "demo"], "/namespaces/demo/vmsnapshots/fedora-snap-1"),
+        (["vmcf", "u1.medium", "-n", "demo"], "/clusterinstancetypes/u1.medium"),  # -n means nothing here
+        (["vmpool", "web", "-n", "lab"], "/namespaces/lab/pools/web"),
+    ],
+)
+def test_get_takes_kubectls_names_from_the_catalogue(demo: Gateway, words: list[str], path: str) -> None:
+    result = run_cli("get", *words, "-o", "json", "--gateway", demo.url)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["href"] == path
+
+
+def test_get_explains_an_unknown_kind(demo: Gateway) -> None:
+    result = run_cli("get", "virtualmachinez", "--gateway", demo.url)
+    assert result.returncode == 1 and "unknown kind 'virtualmachinez'" in result.stderr

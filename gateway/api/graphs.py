@@ -11,8 +11,8 @@ from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
 from gateway.api.responses import json_response, request_store, state
 from gateway.errors import BadRequest
-from gateway.graph.appgraph import to_dot
-from gateway.graph.objectgraph import GraphOptions, flat
+from gateway.graph import appgraph
+from gateway.graph.objectgraph import GraphOptions, flat, to_dot
 from gateway.selectors import LabelSelector, Requirement, SelectorError, parse_selector, selector_from_object
 from schemas.graphs import (
     AppGraphArgs,
@@ -45,7 +45,10 @@ def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
 @blp.route("/namespaces/<namespace>/<any(vms,vmis):collection>/<name>/objectgraph", methods=["GET", "POST"])
 @blp.arguments(ObjectGraphArgs, location="query")
 @blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
-@blp.response(200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree (or {items} with format=flat)")
+@blp.response(
+    200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree ({items} with format=flat, DOT with dot)"
+)
+@blp.doc(responses={"200": {"content": {"text/vnd.graphviz": {"schema": {"type": "string"}}}}})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")
 @blp.alt_response(404, schema=StatusSchema, description="No such VM or VMI")
 def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, collection: str, name: str) -> Response:
@@ -55,6 +58,8 @@ def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, coll
     store = request_store()
     root = docs.entity(store, docs.kind(collection), namespace, name, access())
     (graph,) = state().objectgraph.build(store, [root], options, access())
+    if args["format"] == "dot":
+        return Response(to_dot(graph), mimetype="text/vnd.graphviz")
     return json_response({"items": flat(graph)} if args["format"] == "flat" else graph)
 
 
@@ -72,7 +77,7 @@ def app_graph(args: dict[str, Any], namespace: str) -> Response:
     state().documents.namespace(namespace)
     graph = state().appgraph.build(request_store(), namespace, selector, access())
     if args["format"] == "dot":
-        return Response(to_dot(graph, namespace), mimetype="text/vnd.graphviz")
+        return Response(appgraph.to_dot(graph, namespace), mimetype="text/vnd.graphviz")
     return json_response(graph)
 
 

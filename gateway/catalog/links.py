@@ -242,6 +242,14 @@ class Catalog:
     def by_collection(self, collection: str) -> Kind | None:
         return self._by_collection.get(collection)
 
+    def lookup(self, word: str) -> Kind | None:
+        """A kind by any name kubectl takes for it: short name, singular, plural, kind, or our collection."""
+        wanted = word.lower()
+        for kind in self._by_collection.values():
+            if wanted in (kind.collection, kind.plural, kind.name.lower(), *kind.short_names):
+                return kind
+        return None
+
     def collections(self) -> list[Kind]:
         return sorted(self._by_collection.values(), key=lambda k: k.collection)
 

@@ -18,7 +18,7 @@ from typing import Any
 from gateway.catalog import Catalog, Entity, Query, href_for, refs
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.engine import Access, FollowEngine
-from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat
+from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat, quoted
 from gateway.selectors import LabelSelector
 from gateway.store import Store
 
@@ -159,9 +159,6 @@ class ApplicationGraphBuilder:
 
 def to_dot(graph: dict[str, Any], title: str) -> str:
     """Graphviz: top-level resources as boxes, their output resources as ellipses, connections as edges."""
-
-    def quoted(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     def label(resource: Resource) -> str:
         kind, name = quoted(resource["type"].rsplit("/", 1)[1]), quoted(resource["name"])

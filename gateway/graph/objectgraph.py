@@ -222,3 +222,29 @@ def flat(graph: Node) -> list[Node]:
 
     walk(graph)
     return items
+
+
+def to_dot(graph: Node) -> str:
+    """An object graph as Graphviz: each node once, an edge from parent to child."""
+    lines = ["digraph objectgraph {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica, fontsize=10];"]
+
+    def key(node: Node) -> str:
+        ref = node["objectReference"]
+        return quoted(f"{ref['kind']}/{ref.get('namespace', '')}/{ref['name']}")
+
+    def walk(node: Node) -> None:
+        ref = node["objectReference"]
+        style = ", style=dashed" if node.get("optional") else ""
+        label = quoted(ref["kind"])[:-1] + "\\n" + quoted(ref["name"])[1:]
+        lines.append(f"  {key(node)} [label={label}{style}];")
+        for child in node.get("children", []):
+            walk(child)
+            lines.append(f"  {key(node)} -> {key(child)};")
+
+    walk(graph)
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def quoted(text: str) -> str:
+    """A DOT string: names come from the cluster, so quotes and backslashes are escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

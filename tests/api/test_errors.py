@@ -129,3 +129,19 @@ def test_an_unexpected_error_is_a_500_status_without_details(tmp_path: Any) -> N
         body = status_of(gateway.get("/namespaces/demo/vms/fedora"), 500)
     assert "secret internal detail" not in body["message"]
     assert body["reason"] == "InternalError"
+
+
+def test_a_link_reached_only_through_a_vm_says_so(demo: Gateway) -> None:
+    message = status_of(demo.get("/clusterinstancetypes/u1.medium/revision"), 404)["message"]
+    assert "reached through VirtualMachine.instancetype" in message and "follow=instancetype.revision" in message
+
+
+def test_repeated_follow_parameters_merge_like_commas(demo: Gateway) -> None:
+    merged = demo.get("/namespaces/demo/vms/fedora?follow=vmi&follow=volumes.pvc").json()
+    assert merged == demo.json("/namespaces/demo/vms/fedora", follow="vmi,volumes.pvc")
+
+
+def test_the_object_graph_as_dot(demo: Gateway) -> None:
+    response = demo.get("/namespaces/demo/vms/fedora/objectgraph", format="dot")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/vnd.graphviz")
+    assert response.text.startswith("digraph objectgraph {") and '"VirtualMachine/demo/fedora"' in response.text
