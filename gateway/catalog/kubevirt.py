@@ -461,9 +461,10 @@ def add_links(c: Catalog) -> None:
                                _volume("ServiceAccount", "serviceAccount", "serviceAccountName"),
                                "serviceAccount.serviceAccountName"))
     # the Go field is UserDataSecretRef; its JSON name is secretRef
-    for rel, ref_field in (("userdata", "secretRef"), ("networkdata", "networkDataSecretRef")):
-        c.add_link("Volume", named(rel, SECRET, _cloud_init(ref_field),
-                                   f"cloudInitNoCloud/cloudInitConfigDrive {ref_field}.name"))
+    c.add_link("Volume", named("userdata", SECRET, _cloud_init("secretRef"),
+                               "cloudInitNoCloud/cloudInitConfigDrive secretRef.name (Go: UserDataSecretRef)"))
+    c.add_link("Volume", named("networkdata", SECRET, _cloud_init("networkDataSecretRef"),
+                               "cloudInitNoCloud/cloudInitConfigDrive networkDataSecretRef.name"))
     c.add_link("Network", named("nad", "NetworkAttachmentDefinition", _nad,
                                 "multus.networkName: ns/name, or name in the VM's namespace", optional=True))
 
@@ -533,8 +534,8 @@ def add_links(c: Catalog) -> None:
 # fmt: on
 
 
-VOLUMES = _sub_entities("Volume", "volumes", "disks", "disk")
-NETWORKS = _sub_entities("Network", "networks", "interfaces", "interface")
+VOLUMES = _sub_entities("Volume", "volumes", "disks", device_key="disk")  # device_key: our own field
+NETWORKS = _sub_entities("Network", "networks", "interfaces", device_key="interface")
 
 
 def add_graphs(c: Catalog) -> None:

@@ -114,7 +114,8 @@ class DirectStore:
         k, served = self._kind(kind)
         if served is None:
             return []
-        candidates = self._list(k, served, target.namespace if k.namespaced else None, LabelSelector())
+        # every namespace: a reference may cross one (a multus network `ns/name`, a clone's source PVC)
+        candidates = self._list(k, served, None, LabelSelector())
         return [o for o in candidates if target in set(self.catalog.references(k, o))]
 
     def readiness(self) -> tuple[bool, str]:

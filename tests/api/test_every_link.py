@@ -157,7 +157,7 @@ LINKS: dict[tuple[str, str], tuple[str, str, set[tuple[str, str]]]] = {
     ("NetworkAttachmentDefinition", "vms"): (
         "/namespaces/demo/networkattachmentdefinitions/vlan10",
         "vms",
-        {(VM, "fedora"), (VM, "rhel9")},
+        {(VM, "fedora"), (VM, "rhel9"), (VM, "every-source")},  # the last one from namespace lab
     ),
     ("DataSource", "pvc"): ("/namespaces/kubevirt-os-images/datasources/fedora", "pvc", {(PVC, "fedora-42")}),
     ("VirtualMachineSnapshot", "vm"): ("/namespaces/demo/vmsnapshots/fedora-snap-1", "vm", {(VM, "fedora")}),
@@ -269,3 +269,44 @@ def test_link_embeds_its_targets(demo: Gateway, demo_generic: Gateway, kind: str
             assert not target.get("missing"), target
             assert target["href"].endswith("/" + (target.get("name") or target["metadata"]["name"]))
             assert isinstance(target["links"], dict)
+
+
+# every VolumeSource type of KubeVirt's schema.go, and what each volume part names
+EVERY_SOURCE = {
+    "hostdisk": ("hostDisk", {}),
+    "pvc": ("persistentVolumeClaim", {"pvc": (PVC, "lab-data")}),
+    "nocloud": ("cloudInitNoCloud", {"userdata": (SECRET, "probe-userdata"), "networkdata": (SECRET, "lab-netdata")}),
+    "configdrive": ("cloudInitConfigDrive", {}),
+    "sysprep": ("sysprep", {"secret": (SECRET, "lab-sysprep")}),
+    "containerdisk": ("containerDisk", {}),
+    "ephemeral": ("ephemeral", {"pvc": (PVC, "lab-data")}),
+    "emptydisk": ("emptyDisk", {}),
+    "datavolume": ("dataVolume", {"pvc": (PVC, "lab-data"), "datavolume": (DV, "lab-data")}),
+    "configmap": ("configMap", {"configmap": ("ConfigMap", "lab-ca")}),
+    "secret": ("secret", {"secret": (SECRET, "lab-http-creds")}),
+    "downwardapi": ("downwardAPI", {}),
+    "serviceaccount": ("serviceAccount", {"serviceaccount": ("ServiceAccount", "probe-agent")}),
+    "downwardmetrics": ("downwardMetrics", {}),
+    "memorydump": ("memoryDump", {"pvc": (PVC, "lab-data")}),
+    "containerpath": ("containerPath", {}),
+}
+
+
+def test_every_volume_source_type_is_a_part_with_exactly_its_references(demo: Gateway) -> None:
+    doc = demo.json("/namespaces/lab/vms/every-source", follow="volumes.*,accesscredentials,networks.nad")
+    volumes = {v["name"]: v for v in doc["volumes"]}
+    assert set(volumes) == set(EVERY_SOURCE)
+    for name, (source_type, references) in EVERY_SOURCE.items():
+        volume = volumes[name]
+        assert volume["type"] == source_type, name
+        assert set(volume["links"]) == set(references), name
+        for rel, (kind, target) in references.items():
+            assert (volume[rel]["kind"], volume[rel]["metadata"]["name"]) == (kind, target), (name, rel)
+    assert [s["metadata"]["name"] for s in doc["accesscredentials"]] == ["lab-ssh", "probe-password"]
+    networks = {n["name"]: n for n in doc["networks"]}
+    assert {n: v["type"] for n, v in networks.items()} == {
+        "default": "pod",
+        "vlan10": "multus",
+        "sriov": "resourceClaim",
+    }
+    assert networks["vlan10"]["nad"]["metadata"]["name"] == "vlan10" and "nad" not in networks["sriov"]["links"]

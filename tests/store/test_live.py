@@ -202,7 +202,7 @@ def test_metrics_report_latency_reads_and_the_cache(live: Gateway) -> None:
         in text
     )
     assert "gateway_store_reads_total" in text
-    assert 'gateway_cached_objects{kind="VirtualMachine"} 6.0' in text
+    assert 'gateway_cached_objects{kind="VirtualMachine"} 7.0' in text
     assert 'gateway_watch_relists_total{kind="Pod"} 1.0' in text
 
 
