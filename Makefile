@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint tools openapi bench clean
+.PHONY: demo test lint tools openapi docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint tools
 
 openapi: $(STAMP)
 	$(BIN)/kubevirt-gateway openapi > openapi.yaml
+
+# docs/api.md's tables of kinds and links, from the catalogue (a test keeps them equal)
+docs: $(STAMP)
+	$(BIN)/python -m tests.test_docs
 
 # side-by-side ratios; docs/benchmarks.md has the results and what each command printed
 bench: $(STAMP)

@@ -224,6 +224,7 @@ class Documents:
                     "collection": k.collection,
                     "namespaced": k.namespaced,
                     "subEntity": k.part,
+                    "shortNames": list(k.short_names),
                     "links": [
                         {
                             "rel": link.rel,

@@ -63,6 +63,7 @@ class CatalogKindSchema(Schema):
     collection = fields.String(required=True)
     namespaced = fields.Boolean(required=True)
     subEntity = fields.Boolean(required=True)
+    shortNames = fields.List(fields.String(), required=True, metadata={"description": "kubectl's short names"})
     links = fields.List(fields.Nested(CatalogLinkSchema), required=True)
 
 

@@ -352,3 +352,35 @@ def test_backend_storage_of_a_vmi_comes_from_its_volume_status(demo: Gateway) ->
     assert "PersistentVolumeClaim demo/persistent-state-for-rhel9-q8m2z storage" in graph
     doc = demo.json("/namespaces/demo/vmis/rhel9")
     assert doc["links"]["backendstorage"]["name"] == "persistent-state-for-rhel9-q8m2z"
+
+
+BACKEND_PVC = """
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: persistent-state-for-{vm}-abcde
+  namespace: ns
+  labels: {{persistent-state-for: {vm}}}
+---
+"""
+
+
+def test_changed_block_tracking_needs_backend_storage_and_none_found_is_no_marker(cluster: Serve) -> None:
+    """KubeVirt's IsBackendStorageNeeded: a persistent TPM or EFI, or status.changedBlockTracking.state
+    Enabled or Initializing; with no labelled PVC there is nothing to embed, not a marker without a name."""
+    gw = cluster(
+        vm(name="cbt", status="  changedBlockTracking: {state: Enabled}")
+        + BACKEND_PVC.format(vm="cbt")
+        + vm(name="disabled", status="  changedBlockTracking: {state: Disabled}")
+        + BACKEND_PVC.format(vm="disabled")
+        + vm(name="lost", status="  changedBlockTracking: {state: Initializing}")
+    )
+    cbt = gw.json("/namespaces/ns/vms/cbt", follow="backendstorage")
+    assert cbt["backendstorage"]["metadata"]["name"] == "persistent-state-for-cbt-abcde"
+    assert "PersistentVolumeClaim ns/persistent-state-for-cbt-abcde storage" in graph(
+        gw, "/namespaces/ns/vms/cbt/objectgraph"
+    )
+    off = gw.json("/namespaces/ns/vms/disabled", follow="backendstorage")
+    assert "backendstorage" not in off and "backendstorage" not in off["links"]
+    lost = gw.json("/namespaces/ns/vms/lost", follow="backendstorage")
+    assert "backendstorage" in lost["links"] and "backendstorage" not in lost  # nothing found: nothing embedded
