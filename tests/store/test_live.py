@@ -25,6 +25,11 @@ REQUESTS = [(path, {"follow": follow}) for path, follow in REQUESTS] + [
     ("/namespaces/demo/vms/fedora/volumes", {"follow": "*"}),
     ("/vms", {"labelSelector": "app.kubernetes.io/part-of=shop"}),
     ("/namespaces/demo/vms/nope", {}),
+    ("/namespaces", {}),
+    ("/namespaces/lab", {}),
+    ("/namespaces/lab/graph", {}),
+    ("/namespaces/lab/vms/every-source", {"follow": "volumes.*,accesscredentials,networks.nad"}),
+    ("/migrationpolicies/fast-lane", {"follow": "vmis.pod"}),
     ("/namespaces/demo/vms/fedora", {"follow": "volumes.nope"}),
 ]
 
