@@ -4,4 +4,6 @@ The app factory is `gateway.app.create_app`; this package imports nothing at imp
 time, so the pure core (catalog, follow) can be used without Flask.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("kubevirt-gateway")  # pyproject.toml is the one place it is written

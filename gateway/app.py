@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from gateway import __version__
 from gateway.api import discovery, graphs, health, objects
 from gateway.api.auth import init_auth
 from gateway.api.caching import init_caching
@@ -26,8 +27,8 @@ from gateway.store.direct import DirectStore
 from gateway.store.kube import ApiConfigError, KubeApi
 from gateway.store.live import WatchCache
 from gateway.store.snapshot import SnapshotStore
-
-VERSION = "0.1.0"
+from schemas.entities import MissingSchema
+from schemas.graphs import ObjectGraphFlatSchema
 
 
 def connect(config: Config) -> KubeApi:
@@ -71,7 +72,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.config.update(
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         API_TITLE="kubevirt-gateway",
-        API_VERSION=VERSION,
+        API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
         **dict(config.extra),
     )
@@ -90,6 +91,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     )
     api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
     app.extensions["gateway_api"] = api
+    # shapes no view returns as a whole: a missing target inside an entity, format=flat's object graph
+    api.spec.components.schema("Missing", schema=MissingSchema)
+    api.spec.components.schema("ObjectGraphFlat", schema=ObjectGraphFlatSchema)
     for blueprint in (health.blp, discovery.blp, graphs.blp, objects.blp):
         api.register_blueprint(blueprint)
     limit_url_length(app, config.max_url_bytes)

@@ -100,7 +100,6 @@ class Setting:
     name: str
     help: str
     kind: type = str
-    flag_only: bool = False
 
 
 SETTINGS = (

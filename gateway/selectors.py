@@ -22,13 +22,12 @@ _KEY = r"(?:[A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9
 _VALUE = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
 _TOKEN = re.compile(rf"\s*(?:(?P<op>==|!=|=|\bnotin\b|\bin\b|!|\(|\)|,)|(?P<word>{_KEY}))\s*")
 
-OPERATORS = ("=", "!=", "in", "notin", "exists", "!")
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
     key: str
-    operator: str  # one of OPERATORS ("!" is "does not exist")
+    operator: str  # =, !=, in, notin, exists, or ! (does not exist)
     values: frozenset[str] = frozenset()
 
     def matches(self, labels: Mapping[str, str]) -> bool:

@@ -65,10 +65,6 @@ def labels_of(obj: Object) -> dict[str, str]:
     return labels if isinstance(labels, dict) else {}
 
 
-def name_of(obj: Object) -> str:
-    return str(meta(obj).get("name", ""))
-
-
 def namespace_of(obj: Object) -> str | None:
     ns = meta(obj).get("namespace")
     return str(ns) if ns else None

@@ -64,7 +64,6 @@ class Query:
     kind: str
     namespace: str | None
     selector: LabelSelector = field(default_factory=LabelSelector)
-    owner_uid: str | None = None
     where: Callable[[Object], bool] | None = None
     joined: tuple[Join, frozenset[Hashable]] | None = None
     """A hint: only objects with one of these join keys can match (stores with a join index use it)."""
@@ -75,10 +74,6 @@ class Query:
             return False
         labels = m.get("labels")
         if self.selector and not self.selector.matches(labels if isinstance(labels, dict) else {}):
-            return False
-        if self.owner_uid is not None and not any(
-            isinstance(o, dict) and o.get("uid") == self.owner_uid for o in m.get("ownerReferences") or []
-        ):
             return False
         return self.where is None or self.where(obj)
 

@@ -1,4 +1,4 @@
-"""ObjectIndex: objects by key, namespace, label, owner, and who references whom.
+"""ObjectIndex: objects by key, namespace, label, join key, and who references whom.
 
 Pure and single-threaded: callers that mutate it from several threads hold a lock.
 The reverse index is fed by the catalogue's `references()`, so a new `Named` link
@@ -34,7 +34,6 @@ class ObjectIndex:
         self._by_namespace: dict[tuple[str, str | None], dict[str, Object]] = defaultdict(dict)
         self._by_kind: dict[str, set[Key]] = defaultdict(set)
         self._by_label: dict[tuple[str, str, str], set[Key]] = defaultdict(set)
-        self._by_owner: dict[str, set[Key]] = defaultdict(set)
         self._referrers: dict[ObjectRef, set[Key]] = defaultdict(set)
         self._references: dict[Key, set[ObjectRef]] = {}
         self._by_join: dict[tuple[str, Join, Hashable], set[Key]] = defaultdict(set)
@@ -55,9 +54,6 @@ class ObjectIndex:
         self._by_namespace[(kind, key[1])][key[2]] = obj
         for label, value in labels_of(obj).items():
             self._by_label[(kind, str(label), str(value))].add(key)
-        for owner in meta(obj).get("ownerReferences") or []:
-            if isinstance(owner, dict) and owner.get("uid"):
-                self._by_owner[str(owner["uid"])].add(key)
         refs = set(self._catalog.references(self._catalog.kind(kind), obj))
         self._references[key] = refs
         for ref in refs:
@@ -75,9 +71,6 @@ class ObjectIndex:
         self._by_namespace[(kind, key[1])].pop(key[2], None)
         for label, value in labels_of(old).items():
             self._by_label[(kind, str(label), str(value))].discard(key)
-        for owner in meta(old).get("ownerReferences") or []:
-            if isinstance(owner, dict) and owner.get("uid"):
-                self._by_owner[str(owner["uid"])].discard(key)
         for ref in self._references.pop(key, ()):
             self._referrers[ref].discard(key)
         for join in self._joins[kind]:
@@ -116,8 +109,6 @@ class ObjectIndex:
         if query.joined is not None and query.joined[0] in self._joins[query.kind]:
             join, keys = query.joined
             return self._objects_at({k for key in keys for k in self._by_join.get((query.kind, join, key), ())})
-        if query.owner_uid is not None:
-            return self._objects_at(k for k in self._by_owner.get(query.owner_uid, ()) if k[0] == query.kind)
         equalities = query.selector.equalities()
         if equalities:
             sets = [self._by_label.get((query.kind, k, v), set()) for k, v in equalities.items()]
