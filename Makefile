@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/lint-imports --config tests/emulator/importlinter.ini
 
 # the tests drive Debian's chromium (the graph page) and kubectl (the emulator's protocol proof);
 # install them where they are missing (CI runs as root)

@@ -62,3 +62,24 @@ def test_the_real_tree_keeps_every_contract() -> None:
     result = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout
     assert "Contracts: 5 kept, 0 broken." in result.stdout
+
+
+def test_the_emulator_imports_nothing_of_the_gateway(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    shutil.copy(ROOT / "tests" / "__init__.py", tmp_path / "tests" / "__init__.py")
+    shutil.copytree(ROOT / "tests" / "emulator", tmp_path / "tests" / "emulator",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    config = tmp_path / "tests" / "emulator" / "importlinter.ini"
+    lint = str(Path(sys.executable).parent / "lint-imports")
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([lint, "--no-cache", "--config", str(config)], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)})  # fmt: skip
+
+    assert run().returncode == 0
+    oracle = ("server", "cluster", "rbac", "resources", "selectors")
+    for name in oracle:
+        with (tmp_path / "tests" / "emulator" / f"{name}.py").open("a") as f:
+            f.write("import gateway.selectors  # planted\n")
+    report = run().stdout
+    assert all(f"tests.emulator.{name} -> gateway" in report for name in oracle), report

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.selectors import LabelSelector, SelectorError, parse_selector, selector_from_object
 
@@ -64,3 +66,22 @@ def test_label_selector_objects() -> None:
 def test_non_map_labels_match_only_empty_selectors() -> None:
     assert LabelSelector().matches(None)
     assert not parse_selector("app=web").matches(None)
+
+
+KEYS, VALUES = st.sampled_from(["app", "tier", "k8s.io/part-of"]), st.sampled_from(["web", "db", "x-1"])
+TERMS = st.one_of(
+    st.builds(lambda k, op, v: f"{k}{op}{v}", KEYS, st.sampled_from(["=", "==", "!="]), VALUES),
+    st.builds(lambda k, op, vs: f"{k} {op} ({','.join(vs)})", KEYS, st.sampled_from(["in", "notin"]),
+              st.lists(VALUES, min_size=1, max_size=3)),
+    KEYS, st.builds(lambda k: f"!{k}", KEYS),
+)  # fmt: skip
+
+
+@given(st.lists(TERMS, min_size=1, max_size=4), st.dictionaries(KEYS, VALUES))
+@settings(max_examples=300, deadline=None)
+def test_the_emulators_own_parser_agrees_with_ours(terms: list[str], labels: dict[str, str]) -> None:
+    """Two parsers written apart: the test oracle does not inherit the gateway's bugs."""
+    from tests.emulator.selectors import parse_selector as emulator_parse
+
+    text = ",".join(terms)
+    assert emulator_parse(text)(labels) == parse_selector(text).matches(labels), text

@@ -19,9 +19,9 @@ from typing import Any
 from flask import Flask, Response, request, stream_with_context
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from gateway.selectors import SelectorError, parse_selector
 from tests.emulator.cluster import Cluster, Gone, Object
 from tests.emulator.resources import Resource
+from tests.emulator.selectors import SelectorError, parse_selector
 
 BUILTIN_GROUPS = {"", "apps", "storage.k8s.io", "authentication.k8s.io", "authorization.k8s.io"}
 
@@ -201,7 +201,7 @@ def create_emulator(cluster: Cluster, settings: Settings | None = None) -> Flask
 
     def matches(obj: Object, selector: Any, fields: dict[str, str]) -> bool:
         meta = obj.get("metadata", {})
-        if not selector.matches(meta.get("labels") or {}):
+        if not selector(meta.get("labels") or {}):
             return False
         return all(meta.get(k.split(".")[1]) == v for k, v in fields.items())
 
