@@ -23,7 +23,6 @@ _VALUE = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
 _TOKEN = re.compile(rf"\s*(?:(?P<op>==|!=|=|\bnotin\b|\bin\b|!|\(|\)|,)|(?P<word>{_KEY}))\s*")
 
 
-
 @dataclass(frozen=True, slots=True)
 class Requirement:
     key: str
