@@ -35,6 +35,9 @@ class Entity:
     parent: Entity | None = None
     """The entity whose link reached this one: some links depend on the path."""
     rel: str | None = None
+    missing: str | None = None
+    """Why a named target is absent (NotFound, GarbageCollected, Forbidden): a stand-in entity that
+    carries only its name, so that steps beyond it (a revision the VM pinned) can still be resolved."""
 
     @property
     def name(self) -> str:

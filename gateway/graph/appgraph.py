@@ -85,9 +85,11 @@ class ApplicationGraphBuilder:
 
         resources: dict[str, Resource] = {}
         users: dict[str, list[str]] = defaultdict(list)  # dependency id -> ids of the VMs using it
+        dependencies: dict[str, tuple[str, str]] = {}  # dependency id -> (kind, name), from its node
         dependency_state: dict[str, str] = {}
         for vm, graph in zip(workloads, graphs, strict=True):
-            outputs = [self._output(n) for n in flat(graph)[1:]]
+            nodes = flat(graph)[1:]
+            outputs = [self._output(n) for n in nodes]
             resources[vm.href] = {
                 "id": vm.href,
                 "type": resource_type(vm.kind.name, vm.kind.group),
@@ -96,9 +98,11 @@ class ApplicationGraphBuilder:
                 "connections": [],
                 "provisioningState": self._vm_state(vm, outputs),
             }
-            for out in outputs:
-                if out["type"].rsplit("/", 1)[1] in SHARED_KINDS and vm.href not in users[out["id"]]:
+            for n, out in zip(nodes, outputs, strict=True):
+                kind = n["objectReference"]["kind"]
+                if kind in SHARED_KINDS and vm.href not in users[out["id"]]:
                     users[out["id"]].append(vm.href)
+                    dependencies[out["id"]] = (kind, out["name"])
                     dependency_state[out["id"]] = out["provisioningState"]
 
         for vm, targets in zip(workloads, services, strict=True):
@@ -118,7 +122,7 @@ class ApplicationGraphBuilder:
         for dep_id, vm_ids in users.items():
             if len(vm_ids) < 2:
                 continue
-            kind, name = self._kind_and_name(dep_id)
+            kind, name = dependencies[dep_id]
             resources[dep_id] = {
                 "id": dep_id, "type": resource_type(kind, self.catalog.kind(kind).group), "name": name,
                 "resources": [], "connections": [{"id": v, "direction": "Inbound"} for v in vm_ids],
@@ -148,13 +152,6 @@ class ApplicationGraphBuilder:
             return _VMI_STATES.get(str(phase), "Failed" if phase else "Provisioning")
         printable = status.get("printableStatus") if isinstance(status, dict) else None
         return _VM_STATES.get(str(printable), "Failed" if printable else "Succeeded")
-
-    def _kind_and_name(self, href: str) -> tuple[str, str]:
-        parts = href.strip("/").split("/")
-        collection, name = parts[-2], parts[-1]
-        kind = self.catalog.by_collection(collection)
-        assert kind is not None
-        return kind.name, name
 
 
 def to_dot(graph: dict[str, Any], title: str) -> str:

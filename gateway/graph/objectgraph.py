@@ -123,7 +123,7 @@ class ObjectGraphBuilder:
                 continue  # a query that found nothing: KubeVirt adds no node either
             if run.access is not None and not _visible(run.access, link, target):
                 continue  # the caller may not see it: no node, nothing below it
-            if isinstance(target, Entity) and target.obj.get("__missing__") == "GarbageCollected":
+            if target.missing == "GarbageCollected":
                 if step.instead_if_collected is not None:
                     collected.append((i, parent))
                 continue
@@ -144,8 +144,7 @@ class ObjectGraphBuilder:
 
     def _node(self, step: GraphStep, parent: Entity, target: Entity) -> Node:
         link = self.catalog.all_links(parent.kind.name)[step.path[-1]]
-        missing = bool(target.obj.get("__missing__"))
-        return node(target.kind, target.namespace, target.name, link.optional, missing)
+        return node(target.kind, target.namespace, target.name, link.optional, target.missing is not None)
 
     def _resolve(
         self, run: _Run, parents: list[tuple[int, Entity]], rel: str, step: GraphStep | None
@@ -176,9 +175,9 @@ class ObjectGraphBuilder:
         if target.ref is None or not isinstance(link.resolver, Named):
             return None  # found by a query, and nothing matched
         ref = target.ref  # named but absent: a placeholder, so KubeVirt's node (and any below it) still appear
-        placeholder = {"metadata": {"name": ref.name, "namespace": ref.namespace}, "__missing__": target.reason}
-        return Entity(target.kind, placeholder, ref.namespace, href_for(target.kind, ref.namespace, ref.name),
-                      parent, rel)  # fmt: skip
+        stand_in = {"metadata": {"name": ref.name, "namespace": ref.namespace}}
+        return Entity(target.kind, stand_in, ref.namespace, href_for(target.kind, ref.namespace, ref.name),
+                      parent, rel, missing=target.reason)  # fmt: skip
 
 
 def _visible(access: Access, link: Link, target: Entity) -> bool:
