@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint tools openapi docs bench clean
+.PHONY: demo test lint tools openapi docs mutate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ openapi: $(STAMP)
 # docs/api.md's tables of kinds and links, from the catalogue (a test keeps them equal)
 docs: $(STAMP)
 	$(BIN)/python -m tests.test_docs
+
+# mutation testing of the pure core (not in CI: minutes to an hour); docs/mutation.md has the last run
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut results --all true > mutants/results.txt || true
+	$(BIN)/python bench/mutation_summary.py mutants/results.txt
 
 # side-by-side ratios; docs/benchmarks.md has the results and what each command printed
 bench: $(STAMP)

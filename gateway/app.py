@@ -22,7 +22,7 @@ from gateway.follow.paths import FollowLimits
 from gateway.follow.registry import HandlerRegistry
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.graph.objectgraph import ObjectGraphBuilder
-from gateway.store import Store
+from gateway.store import PerRequest, Store, Versioned, WithStats
 from gateway.store.direct import DirectStore
 from gateway.store.kube import ApiConfigError, KubeApi
 from gateway.store.live import WatchCache
@@ -87,7 +87,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         documents=documents,
         objectgraph=objectgraph,
         appgraph=ApplicationGraphBuilder(documents.engine),
-        memoize=isinstance(store, DirectStore),
+        versions=store if isinstance(store, Versioned) else None,
+        per_request=store if isinstance(store, PerRequest) else None,
     )
     api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
     app.extensions["gateway_api"] = api
@@ -100,7 +101,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     answer_options(app)
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds, max_reviews=config.max_reviews_per_request))
-    init_caching(app, store, config.answer_cache_mb * 1024 * 1024)  # after auth: answers are the caller's own
+    versions = store if isinstance(store, Versioned) else None
+    init_caching(app, versions, config.answer_cache_mb * 1024 * 1024)  # after auth: answers are the caller's own
     app.extensions["gateway_live"] = init_live(
         app,
         store,
@@ -110,6 +112,6 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         config.auth_cache_seconds,
     )
     # after_request hooks run last-registered first: the reads header is set before metrics read it
-    init_metrics(app, store)
+    init_metrics(app, store if isinstance(store, WithStats) else None)
     app.after_request(add_read_count)
     return app

@@ -22,8 +22,7 @@ from flask import Flask, Response, g, request
 
 from gateway.api.responses import READS_HEADER
 from gateway.auth import Check, Viewer
-from gateway.store import Store
-from gateway.store.counting import generation_of
+from gateway.store import Versioned
 
 CACHE_HEADER = "X-Gateway-Cache"
 
@@ -44,7 +43,7 @@ def _key() -> tuple[Any, ...]:
     return request.path, request.query_string, caller
 
 
-def init_caching(app: Flask, store: Store, max_bytes: int) -> None:
+def init_caching(app: Flask, versions: Versioned | None, max_bytes: int) -> None:
     """`max_bytes` bounds the answers kept in memory; 0 keeps none (ETags and 304s still work)."""
     answers: LRUCache[tuple[Any, ...], _Answer] = LRUCache(
         maxsize=max(max_bytes, 1), getsizeof=lambda a: len(a.body) + 200
@@ -61,7 +60,9 @@ def init_caching(app: Flask, store: Store, max_bytes: int) -> None:
             return None
         with lock:
             answer = answers.get(_key())
-        if answer is None or any(generation_of(store, kind) != gen for kind, gen in answer.generations):
+        if answer is None or versions is None:
+            return None
+        if any(versions.generation(kind) != gen for kind, gen in answer.generations):
             return None
         viewer: Viewer | None = g.get("viewer")
         if viewer is not None and not viewer.confirms(answer.decisions):

@@ -31,7 +31,7 @@ from werkzeug.test import EnvironBuilder
 from gateway.catalog import ObjectRef
 from gateway.catalog.kinds import meta
 from gateway.errors import BadRequest, GatewayError
-from gateway.store import Store
+from gateway.store import Observable, Store, Versioned
 
 COALESCE_SECONDS = 0.1
 STREAMING_BLUEPRINTS = frozenset({"objects", "graphs"})
@@ -114,11 +114,13 @@ class Subscriptions:
 
 
 def init_live(app: Flask, store: Store, limit: int, per_caller: int, heartbeat: float, recheck: float) -> Subscriptions:
-    """`recheck`: seconds between re-authorizations of a stream's caller (`--auth-cache-seconds`)."""
+    """Streams need a store that can tell what changed (not direct reads); one that also calls
+    listeners wakes exactly the streams a change concerns. `recheck`: seconds between
+    re-authorizations of a stream's caller (`--auth-cache-seconds`)."""
     subscriptions = Subscriptions(limit, per_caller)
-    on_change = getattr(store, "on_change", None)
-    if on_change is not None:
-        on_change(subscriptions.notify)
+    streams = isinstance(store, Observable | Versioned)
+    if isinstance(store, Observable):
+        store.on_change(subscriptions.notify)
 
     def build(path: str, query: list[tuple[str, str]], headers: dict[str, str]) -> tuple[int, bytes, Any]:
         environ = EnvironBuilder(
@@ -137,7 +139,7 @@ def init_live(app: Flask, store: Store, limit: int, per_caller: int, heartbeat: 
             return None  # no such path: its 404 Status, as without watch
         if request.blueprint not in STREAMING_BLUEPRINTS or request.endpoint in STATIC_VIEWS:
             raise BadRequest(f"{request.path} does not change: it has no live updates (watch=true)", field="watch")
-        if on_change is None and not hasattr(store, "generation"):
+        if not streams:
             raise BadRequest("watch=true needs the watch cache: this gateway reads the API directly (--cache none)")
         query = [(k, v) for k, v in request.args.items(multi=True) if k != "watch"]
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "accept-language")}

@@ -16,17 +16,17 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.api.responses import READS_HEADER
-from gateway.store import Store
+from gateway.store import WithStats
 
 
 class WatchCacheCollector(Collector):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: WithStats | None) -> None:
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        stats = getattr(self.store, "stats", None)
-        if stats is None:
+        if self.store is None:
             return
+        stats = self.store.stats
         objects = GaugeMetricFamily("gateway_cached_objects", "Objects in the watch cache", labels=["kind"])
         relists = CounterMetricFamily(
             "gateway_watch_relists", "Full lists of a kind (start, 410 Gone)", labels=["kind"]
@@ -44,7 +44,7 @@ class WatchCacheCollector(Collector):
         yield from (objects, relists, restarts, malformed)
 
 
-def init_metrics(app: Flask, store: Store) -> None:
+def init_metrics(app: Flask, store: WithStats | None) -> None:
     registry = CollectorRegistry()
     latency = Histogram(
         "gateway_request_seconds", "Request latency", ["route", "method", "code"], registry=registry,

@@ -12,9 +12,8 @@ from gateway.config import Config
 from gateway.documents import Documents
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.graph.objectgraph import ObjectGraphBuilder
-from gateway.store import Store
+from gateway.store import PerRequest, Store, Versioned
 from gateway.store.counting import CountingStore
-from gateway.store.direct import MemoStore
 
 READS_HEADER = "X-Gateway-Store-Reads"
 
@@ -28,8 +27,10 @@ class GatewayState:
     documents: Documents
     objectgraph: ObjectGraphBuilder
     appgraph: ApplicationGraphBuilder
-    memoize: bool = False
-    """Give each request its own memo (direct mode: the same read twice is one API call)."""
+    versions: Versioned | None = None
+    """The store's generations, if it has them: what remembered answers are checked against."""
+    per_request: PerRequest | None = None
+    """The store's own per-request view (direct mode: a memo, so the same read twice is one API call)."""
 
 
 def state() -> GatewayState:
@@ -40,8 +41,9 @@ def state() -> GatewayState:
 def request_store() -> Store:
     """This request's view of the store; its read count becomes X-Gateway-Store-Reads."""
     if "store" not in g:
-        g.store_reads = CountingStore(state().store)
-        g.store = MemoStore(g.store_reads) if state().memoize else g.store_reads
+        gateway = state()
+        g.store_reads = CountingStore(gateway.store, gateway.versions)
+        g.store = gateway.per_request.for_request(g.store_reads) if gateway.per_request else g.store_reads
     store: Store = g.store
     return store
 

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Protocol
+from collections.abc import Callable, Collection
+from typing import Any, Protocol, runtime_checkable
 
 from gateway.catalog import Object, ObjectRef, Query
 
@@ -30,3 +30,36 @@ class Store(Protocol):
 
     def readiness(self) -> tuple[bool, str]:
         """(ready, reason): whether answers reflect the cluster yet."""
+
+
+# Capabilities some stores have beyond reading: each checked once, where the app is built.
+
+ChangeListener = Callable[[str, "Object | None", "Object | None"], None]
+
+
+@runtime_checkable
+class Versioned(Protocol):
+    """Can tell whether a kind changed: a number that grows with every change to it."""
+
+    def generation(self, kind: str) -> int: ...
+
+
+@runtime_checkable
+class Observable(Protocol):
+    """Calls a listener after every change, with the object before and after (None: absent)."""
+
+    def on_change(self, listener: ChangeListener) -> None: ...
+
+
+@runtime_checkable
+class WithStats(Protocol):
+    """Counts per kind for /metrics: objects, re-lists, restarts, malformed objects."""
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class PerRequest(Protocol):
+    """Gives each request a view of its own over the request's counted reads (direct mode: a memo)."""
+
+    def for_request(self, counted: Store) -> Store: ...

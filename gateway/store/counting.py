@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from gateway.catalog import Object, ObjectRef, Query
-from gateway.store import Store
+from gateway.store import Store, Versioned
 
 
 class CountingStore:
     """Wraps a store for one request; `reads` becomes the X-Gateway-Store-Reads header."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, versions: Versioned | None = None) -> None:
         self._store = store
+        self._versions = versions
         self.reads = 0
         self.kinds: set[str] = set()
         """The kinds this request read: what its answer can depend on."""
@@ -27,7 +28,7 @@ class CountingStore:
         self.reads += 1
         self.kinds.add(kind)
         if kind not in self.generations:
-            self.generations[kind] = generation_of(self._store, kind)
+            self.generations[kind] = self._versions.generation(kind) if self._versions is not None else None
 
     def get(self, ref: ObjectRef) -> Object | None:
         self._read(ref.kind)
@@ -51,12 +52,3 @@ class CountingStore:
 
     def readiness(self) -> tuple[bool, str]:
         return self._store.readiness()
-
-    def generation(self, kind: str) -> int | None:
-        return generation_of(self._store, kind)
-
-
-def generation_of(store: Store, kind: str) -> int | None:
-    """A number that changes whenever `kind` changes in `store`; None if the store cannot tell."""
-    generation = getattr(store, "generation", None)
-    return generation(kind) if generation is not None else None

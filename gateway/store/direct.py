@@ -118,6 +118,10 @@ class DirectStore:
         candidates = self._list(k, served, None, LabelSelector())
         return [o for o in candidates if target in set(self.catalog.references(k, o))]
 
+    def for_request(self, counted: Store) -> Store:
+        """One request's memo over its counted reads: nothing is read from the API twice in it."""
+        return MemoStore(counted)
+
     def readiness(self) -> tuple[bool, str]:
         try:
             self._kind("VirtualMachine")
