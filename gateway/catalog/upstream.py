@@ -3,8 +3,8 @@
 Every JSON name a catalogue declaration reads is recorded here once, with the Go struct fields
 that serialize under that name, read from the upstream sources (KubeVirt at d923fdb, CDI at
 c07cdb6, Kubernetes core/v1, external-snapshotter v1). `tests/catalog/test_upstream.py` fails
-when a declaration reads a name with no record: a Go field name (`userDataSecretRef`, whose JSON
-tag is `secretRef`) cannot slip in unseen. Pure data.
+when a declaration reads a name with no record: a Go field name (cloud-init's `UserDataSecretRef`,
+whose JSON tag is `secretRef`) cannot slip in unseen. Pure data.
 """
 
 from __future__ import annotations
