@@ -50,4 +50,4 @@ def test_records_are_json_names_never_go_field_names() -> None:
         assert record.go and record.source
     # the mistake that slipped through before: the Go name of cloud-init's user-data secret
     assert not any(name.lower() == "userdatasecretref" for name in BY_JSON)
-    assert "UserDataSecretRef" in BY_JSON["secretRef"].go
+    assert BY_JSON["secretRef"].go.startswith("CloudInitNoCloudSource.UserDataSecretRef")

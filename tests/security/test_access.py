@@ -178,4 +178,4 @@ def test_per_name_reviews_are_bounded_per_request_and_run_side_by_side(tmp_path:
             markers = {v[rel]["reason"] for vm in page.json()["items"] for v in vm["volumes"]
                        for rel in ("pvc", "userdata") if rel in v}  # fmt: skip
             assert markers == {"Forbidden"}
-            assert 1 < cluster.requests.most_reviews_at_once <= 8
+            assert cluster.requests.most_reviews_at_once in range(2, 9)  # overlapping, 8 at most

@@ -132,7 +132,7 @@ def test_a_burst_of_changes_is_coalesced(live: Gateway, emulator: EmulatorServer
             vmi["metadata"].setdefault("labels", {})["step"] = str(i)
             vmi = emulator.cluster.apply(vmi)
         documents = events.documents_within(1.5)
-        assert 1 <= len(documents) <= 3
+        assert len(documents) in (1, 2, 3)
         assert documents[-1]["vmi"]["metadata"]["labels"]["step"] == "9"
 
 
