@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint tools openapi docs mutate bench clean
+.PHONY: demo test lint tools apiserver openapi docs mutate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,18 +22,20 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/lint-imports --config tests/emulator/importlinter.ini
 
-# the tests drive Debian's chromium (the graph page) and kubectl (the emulator's protocol proof);
-# install them where they are missing (CI runs as root)
+# the tests drive Debian's chromium (the graph page); install it where it is missing (CI runs as root).
+# kubectl is not Debian's (too old): `make apiserver` builds it beside kube-apiserver
 APT := $$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ) env DEBIAN_FRONTEND=noninteractive apt-get
 tools:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the graph page test"; \
 	  $(APT) update -qq && $(APT) install -y -qq chromium >/dev/null; }
-	@command -v kubectl >/dev/null 2>&1 || { \
-	  echo "installing kubectl for the emulator test"; \
-	  $(APT) update -qq && { $(APT) install -y -qq kubectl || $(APT) install -y -qq kubernetes-client; } >/dev/null; }
 
-test: lint tools
+# kube-apiserver, etcd and kubectl built from the Go modules pinned in tools/kube/ (DESIGN section 11),
+# into ~/.cache/kubevirt-gateway/kube/; the first build takes minutes, later ones nothing; prints the bin dir last
+apiserver:
+	@tools/kube/build.sh
+
+test: lint tools apiserver
 	$(BIN)/pytest
 
 openapi: $(STAMP)

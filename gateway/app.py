@@ -12,6 +12,7 @@ from gateway.api.errors import GatewayApi, answer_options, limit_url_length
 from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
+from gateway.api.staleness import init_stale_warnings
 from gateway.auth import Authorizer
 from gateway.catalog import CATALOG, Catalog
 from gateway.config import Config, ConfigError
@@ -22,7 +23,7 @@ from gateway.follow.paths import FollowLimits
 from gateway.follow.registry import HandlerRegistry
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.graph.objectgraph import ObjectGraphBuilder
-from gateway.store import PerRequest, Store, Versioned, WithStats
+from gateway.store import Lagging, PerRequest, Store, Versioned, WithStats
 from gateway.store.direct import DirectStore
 from gateway.store.kube import ApiConfigError, KubeApi
 from gateway.store.live import WatchCache
@@ -112,6 +113,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         config.auth_cache_seconds,
     )
     # after_request hooks run last-registered first: the reads header is set before metrics read it
+    init_stale_warnings(app, store if isinstance(store, Lagging) else None)
     init_metrics(app, store if isinstance(store, WithStats) else None)
     app.after_request(add_read_count)
     return app

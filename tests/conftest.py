@@ -5,10 +5,13 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.app import create_app
+from gateway.catalog import CATALOG
 from gateway.config import Config
+from gateway.store.snapshot import demo_objects
 from tests.emulator.server import EmulatorServer
 from tests.server import Gateway, serving
 from tests.store.conftest import FAST, demo_cluster
+from tests.support.apiserver import KubeApiServer, running_apiserver
 
 TEST = {"TESTING": True}
 
@@ -32,3 +35,12 @@ def emulator() -> Iterator[EmulatorServer]:
     server = EmulatorServer(demo_cluster(), settings=FAST).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def apiserver() -> Iterator[KubeApiServer]:
+    """The real kube-apiserver and etcd (`make apiserver`), the demo loaded; tests change only namespaces of
+    their own (`apiserver.api.namespace()`)."""
+    for server in running_apiserver():
+        server.api.load(obj for _, obj in demo_objects(CATALOG))
+        yield server

@@ -4,60 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from gateway.config import ConfigError, from_env
 from tests.server import Gateway
-from tests.store.conftest import eventually
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running(command: list[str], port: int, env: dict[str, str] | None = None, ready: bool = True) -> Iterator[str]:
-    """The command as a process, once it is ready (`ready=False`: once it answers /healthz)."""
-    with subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as process:
-        yield from _until_ready(process, f"http://127.0.0.1:{port}", "/readyz" if ready else "/healthz")
-
-
-def _until_ready(process: subprocess.Popen[str], url: str, probe: str) -> Iterator[str]:
-    def ready() -> bool:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"the gateway exited before it was ready: {output}")
-        try:
-            return requests.get(url + probe, timeout=1).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    try:
-        eventually(ready, timeout=30, interval=0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+from tests.support.apiserver import KubeApiServer
+from tests.support.processes import ROOT, running
+from tests.support.waiting import eventually, free_port
 
 
 def test_serve_demo_answers_the_cards_example() -> None:
@@ -153,21 +113,19 @@ def test_environment_variables_mirror_the_flags() -> None:
         from_env({"KUBEVIRT_GATEWAY_PORT": "eighty"})
 
 
-def test_serve_kube_under_gunicorn_watches_the_cluster(tmp_path: Path) -> None:
+def test_serve_kube_under_gunicorn_watches_the_cluster(apiserver: KubeApiServer, tmp_path: Path) -> None:
     # gunicorn forks its worker after the app is built: the watch cache must start in the worker
-    from tests.emulator.server import EmulatorServer
-    from tests.store.conftest import FAST, demo_cluster
-
-    with EmulatorServer(demo_cluster(), settings=FAST).start() as emulator:
-        kubeconfig = emulator.kubeconfig(tmp_path / "kubeconfig")
-        port = free_port()
-        command = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none",
-                   "--kubeconfig", kubeconfig, "--port", str(port)]  # fmt: skip
-        with running(command, port) as url:
-            doc = requests.get(url + "/namespaces/demo/vms/fedora", params={"follow": "vmi.pod"}, timeout=10).json()
-            assert doc["vmi"]["pod"]["metadata"]["name"] == "virt-launcher-fedora-h7l2d"
-            emulator.cluster.delete("VirtualMachine", "demo", "cirros")
-            eventually(lambda: requests.get(url + "/namespaces/demo/vms/cirros", timeout=5).status_code == 404)
+    api, ns = apiserver.api, apiserver.api.namespace("cli")
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none",
+               "--kubeconfig", apiserver.kubeconfig(tmp_path / "kubeconfig"), "--port", str(port)]  # fmt: skip
+    with running(command, port) as url:
+        doc = requests.get(url + "/namespaces/demo/vms/fedora", params={"follow": "vmi.pod"}, timeout=10).json()
+        assert doc["vmi"]["pod"]["metadata"]["name"] == "virt-launcher-fedora-h7l2d"
+        created = api.create(halted_vm("cirros", ns))
+        eventually(lambda: requests.get(f"{url}/namespaces/{ns}/vms/cirros", timeout=5).status_code == 200)
+        api.delete(created)
+        eventually(lambda: requests.get(f"{url}/namespaces/{ns}/vms/cirros", timeout=5).status_code == 404)
 
 
 def test_kube_without_a_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:
@@ -259,27 +217,21 @@ def test_get_prints_yaml_and_trees(demo: Gateway) -> None:
     assert bad.returncode == 1 and "unknown rel 'nope'" in bad.stderr
 
 
-def test_get_watch_prints_each_update(tmp_path: Path) -> None:
-    from tests.emulator.server import EmulatorServer
-    from tests.store.conftest import FAST, demo_cluster
-
-    with EmulatorServer(demo_cluster(), settings=FAST).start() as emulator:
-        port = free_port()
-        serve = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--port", str(port),
-                 "--kubeconfig", emulator.kubeconfig(tmp_path / "kc")]  # fmt: skip
-        with running(serve, port) as url:
-            watch = [sys.executable, "-m", "gateway", "get", "vm", "win11", "-n", "demo", "-o", "tree", "--watch",
-                     "--gateway", url]  # fmt: skip
-            with subprocess.Popen(watch, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
-                assert process.stdout is not None
-                assert process.stdout.readline() == "VirtualMachine demo/win11\n"
-                vm = emulator.cluster.get(emulator.cluster.resource_of(
-                    {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine"}), "demo", "win11")  # fmt: skip
-                assert vm is not None
-                vm["metadata"]["labels"] = {"changed": "yes"}
-                emulator.cluster.apply(vm)
-                assert process.stdout.readline() == "VirtualMachine demo/win11\n"  # printed again
-                process.terminate()
+def test_get_watch_prints_each_update(apiserver: KubeApiServer, tmp_path: Path) -> None:
+    api, ns = apiserver.api, apiserver.api.namespace("cli")
+    vm = api.create(halted_vm("win11", ns))
+    port = free_port()
+    serve = [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--port", str(port),
+             "--kubeconfig", apiserver.kubeconfig(tmp_path / "kc")]  # fmt: skip
+    with running(serve, port) as url:
+        watch = [sys.executable, "-m", "gateway", "get", "vm", "win11", "-n", ns, "-o", "tree", "--watch",
+                 "--gateway", url]  # fmt: skip
+        with subprocess.Popen(watch, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
+            assert process.stdout is not None
+            assert process.stdout.readline() == f"VirtualMachine {ns}/win11\n"
+            api.patch(vm, {"metadata": {"labels": {"changed": "yes"}}})
+            assert process.stdout.readline() == f"VirtualMachine {ns}/win11\n"  # printed again
+            process.terminate()
 
 
 def test_a_port_in_use_is_one_line_and_exit_1() -> None:
@@ -316,3 +268,12 @@ def test_get_takes_kubectls_names_from_the_catalogue(demo: Gateway, words: list[
 def test_get_explains_an_unknown_kind(demo: Gateway) -> None:
     result = run_cli("get", "virtualmachinez", "--gateway", demo.url)
     assert result.returncode == 1 and "unknown kind 'virtualmachinez'" in result.stderr
+
+
+def halted_vm(name: str, namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachine",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"runStrategy": "Halted", "template": {"spec": {"domain": {"devices": {}}}}},
+    }

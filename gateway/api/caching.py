@@ -72,6 +72,7 @@ def init_caching(app: Flask, versions: Versioned | None, max_bytes: int) -> None
         else:
             response = Response(answer.body, mimetype=answer.mimetype)
         response.set_etag(answer.etag)
+        g.answer_kinds = [kind for kind, _ in answer.generations]
         response.headers[READS_HEADER] = "0"
         response.headers[CACHE_HEADER] = "hit"
         return response

@@ -36,12 +36,18 @@ class WatchCacheCollector(Collector):
             "gateway_malformed_objects", "Objects with wrongly typed metadata (dropped fields) at the last list",
             labels=["kind"],
         )  # fmt: skip
+        failing = GaugeMetricFamily(
+            "gateway_watch_failing_since_seconds",
+            "Unix time since which the kind's watch has been failing (answers from it carry a Warning); 0: working",
+            labels=["kind"],
+        )
         for kind, s in sorted(stats().items()):
             objects.add_metric([kind], s.objects)
             relists.add_metric([kind], s.relists)
             restarts.add_metric([kind], s.restarts)
             malformed.add_metric([kind], s.malformed)
-        yield from (objects, relists, restarts, malformed)
+            failing.add_metric([kind], s.failing_since)
+        yield from (objects, relists, restarts, malformed, failing)
 
 
 def init_metrics(app: Flask, store: WithStats | None) -> None:

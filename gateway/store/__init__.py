@@ -59,6 +59,13 @@ class WithStats(Protocol):
 
 
 @runtime_checkable
+class Lagging(Protocol):
+    """May be behind the cluster: the kinds it cannot watch now, each with since when (epoch seconds) and why."""
+
+    def failing_watches(self) -> dict[str, tuple[float, str]]: ...
+
+
+@runtime_checkable
 class PerRequest(Protocol):
     """Gives each request a view of its own over the request's counted reads (direct mode: a memo)."""
 

@@ -102,7 +102,7 @@ class DirectStore:
         if served is None or not names:
             return {}
         wanted = set(names)
-        return {n: o for o in self._list(k, served, namespace, LabelSelector()) if (n := _name(o)) in wanted}
+        return {n: o for o in self._list(k, served, namespace, LabelSelector()) if (n := _key(o)[1]) in wanted}
 
     def select(self, query: Query) -> list[Object]:
         kind, served = self._kind(query.kind)
@@ -141,23 +141,24 @@ class MemoStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._memo: dict[tuple[Any, ...], Any] = {}
-        self._listings: dict[tuple[str, str | None], dict[str, Object]] = {}
+        self._listings: dict[tuple[str, str | None], dict[tuple[str | None, str], Object]] = {}
 
     def _once(self, key: tuple[Any, ...], read: Any) -> Any:
         if key not in self._memo:
             self._memo[key] = read()
         return self._memo[key]
 
-    def _listing(self, kind: str, namespace: str | None) -> dict[str, Object]:
+    def _listing(self, kind: str, namespace: str | None) -> dict[tuple[str | None, str], Object]:
+        """A listing by (namespace, name): across all namespaces, two objects may share a name."""
         if (kind, namespace) not in self._listings:
             listed = self._store.select(Query(kind, namespace))
-            self._listings[(kind, namespace)] = {_name(o): o for o in listed}
+            self._listings[(kind, namespace)] = {_key(o): o for o in listed}
         return self._listings[(kind, namespace)]
 
     def get(self, ref: ObjectRef) -> Object | None:
         listing = self._listings.get((ref.kind, ref.namespace))
         if listing is not None:
-            return listing.get(ref.name)
+            return listing.get((ref.namespace, ref.name))
         result: Object | None = self._once(("get", ref), lambda: self._store.get(ref))
         return result
 
@@ -167,7 +168,7 @@ class MemoStore:
             obj = self.get(ObjectRef(kind, namespace, name))
             return {name: obj} if obj is not None else {}
         listing = self._listing(kind, namespace)
-        return {n: listing[n] for n in names if n in listing}
+        return {n: listing[(namespace, n)] for n in names if (namespace, n) in listing}
 
     def select(self, query: Query) -> list[Object]:
         # memoize what the API returns; the predicate (a closure per call) runs on it after.
@@ -187,6 +188,9 @@ class MemoStore:
         return self._store.readiness()
 
 
-def _name(obj: Object) -> str:
+def _key(obj: Object) -> tuple[str | None, str]:
     meta = obj.get("metadata")
-    return str(meta.get("name", "")) if isinstance(meta, dict) else ""
+    if not isinstance(meta, dict):
+        return None, ""
+    namespace = meta.get("namespace")
+    return (str(namespace) if namespace else None), str(meta.get("name", ""))

@@ -147,6 +147,10 @@ class KubeApi:
                         if isinstance(event, dict) and isinstance(event.get("object"), dict):
                             event["object"] = redact_answer(event["object"], secrets=secrets)
                         yield event
+        except (urllib3.exceptions.ProtocolError, ConnectionResetError) as e:
+            # kube-apiserver ends a watch at its timeout without the last chunk, and a stream can be cut;
+            # client-go's StreamWatcher takes both as the watch's end and resumes: so do we
+            log.debug("watch of %s ended: %s", path, e)
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise ApiError(0, "Disconnected", f"watch of {path} cut: {e}") from e
         except orjson.JSONDecodeError as e:
@@ -154,8 +158,23 @@ class KubeApi:
         finally:
             response.response.release_conn()
 
+    def ready(self) -> None:
+        """Raise unless the API server says it is ready (/readyz, open to everyone): while it starts, its
+        discovery does not list the CRDs yet, and a kind taken for not installed would read as empty."""
+        try:
+            self._request("/readyz", None, self.timeout).read()
+        except ApiError as e:
+            if e.status in (401, 403, 404):  # a server that does not show its readiness: trust its discovery
+                return
+            if e.status in (0, 504):
+                raise
+            checks = [line.strip() for line in e.message.splitlines() if line.strip().startswith("[-]")]
+            raise ApiError(503, "NotReady", f"the API server at {self.host} is not ready yet: "
+                           f"{', '.join(checks) or e.message[:200]}") from e  # fmt: skip
+
     def discover(self, kinds: list[Kind]) -> dict[str, Served]:
         """Which of `kinds` this cluster serves, and at which version. Absent CRDs are left out."""
+        self.ready()
         versions: dict[str, list[str]] = {"": ["v1"]}
         for group in self.get_json("/apis").get("groups") or []:
             preferred = (group.get("preferredVersion") or {}).get("version")

@@ -62,11 +62,22 @@ class KindStats:
     relists: int = 0
     restarts: int = 0
     malformed: int = 0
+    bookmarks: int = 0
     generation: int = 0
     """Bumped on every change to the kind in the cache (an event, a re-list)."""
     synced: bool = False
     watching: bool = False
     last_error: str = ""
+    failing_since: float = 0.0
+    """Wall-clock time of the first error since the watch last worked; 0 while it works."""
+
+    def failed(self, error: str) -> None:
+        self.last_error = error
+        self.restarts += 1
+        self.failing_since = self.failing_since or time.time()
+
+    def working(self) -> None:
+        self.last_error, self.failing_since = "", 0.0
 
 
 @dataclass
@@ -83,6 +94,10 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def complete(obj: Object, kind: Kind, served: Served) -> Object:
@@ -117,8 +132,7 @@ class Reflector:
                 log.info("%s: resourceVersion expired, listing again", self.kind.name)
                 self.resource_version = None
             except ApiError as e:
-                self.stats.last_error = str(e)
-                self.stats.restarts += 1
+                self.stats.failed(str(e))
                 if e.status == 404:  # the kind is no longer served (a CRD removed or upgraded)
                     self.cache.rediscover()
                 delay = backoff.next()
@@ -126,7 +140,7 @@ class Reflector:
                 self.stopping.wait(delay)
             except Exception:  # a bug must not kill the watch for good
                 log.exception("%s: unexpected error in the watch loop", self.kind.name)
-                self.stats.restarts += 1
+                self.stats.failed("unexpected error in the watch loop (logged)")
                 self.resource_version = None
                 self.stopping.wait(backoff.next())
         self.stats.watching = False
@@ -159,7 +173,7 @@ class Reflector:
         self.resource_version = str(meta.get("resourceVersion") or "")
         self.stats.relists += 1
         self.stats.synced = True
-        self.stats.last_error = ""
+        self.stats.working()
         self.synced.set()
 
     def watch(self) -> None:
@@ -170,7 +184,7 @@ class Reflector:
             "timeoutSeconds": int(self.cache.watch_seconds),
         }
         events = self.cache.api.watch(self.served.path(), query, self.cache.watch_seconds + 30)
-        self.stats.last_error = ""
+        self.stats.working()
         for event in events:
             if self.stopping.is_set():
                 return
@@ -187,6 +201,7 @@ class Reflector:
             raise ApiError(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         if kind == "BOOKMARK":
+            self.stats.bookmarks += 1
             self.resource_version = rv or self.resource_version
             return
         if kind not in ("ADDED", "MODIFIED", "DELETED"):
@@ -328,6 +343,9 @@ class WatchCache:
     def stats(self) -> dict[str, KindStats]:
         return dict(self._stats)
 
+    def failing_watches(self) -> dict[str, tuple[float, str]]:
+        return {k: (s.failing_since, s.last_error) for k, s in list(self._stats.items()) if s.failing_since}
+
     def watched_kinds(self) -> list[str]:
         return sorted(self._reflectors)
 
@@ -407,8 +425,12 @@ class WatchCache:
         pending = sorted(k for k, r in self._reflectors.items() if not r.synced.is_set())
         if pending:
             return False, f"still listing: {', '.join(pending)}"
-        failing = sorted(f"{k}: {s.last_error}" for k, s in self._stats.items() if s.last_error)
-        if failing:
-            return False, f"watches failing: {'; '.join(failing)}"
         watching = len(self._reflectors)
-        return True, f"API server {self.api.host}: {watching} kinds watched, {len(self.index)} objects cached"
+        ready = f"API server {self.api.host}: {watching} kinds watched, {len(self.index)} objects cached"
+        # Once listed, a failing watch leaves the replica ready: every replica would fail together,
+        # and a Service with no endpoints serves nobody; the answers say they may be stale instead.
+        failing = sorted(f"{k} since {_utc(s.failing_since)}: {s.last_error}" for k, s in self._stats.items()
+                         if s.failing_since)  # fmt: skip
+        if failing:
+            return True, f"{ready}; serving from the cache while watches fail: {'; '.join(failing)}"
+        return True, ready

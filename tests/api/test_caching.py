@@ -12,7 +12,8 @@ from gateway.app import create_app
 from gateway.config import Config
 from tests.emulator.server import EmulatorServer
 from tests.server import Gateway, serving
-from tests.store.conftest import eventually, live_config
+from tests.store.conftest import live_config
+from tests.support.waiting import eventually
 
 
 def revalidate(gateway: Gateway, path: str, etag: str, **params: str) -> requests.Response:
@@ -64,6 +65,7 @@ def test_answers_are_built_again_without_the_memory(demo_generic: Gateway) -> No
 
 
 def test_a_change_to_any_object_in_the_answer_changes_the_etag(emulator: EmulatorServer, tmp_path: Path) -> None:
+    """Emulator: it changes a PVC of the demo, which tests on the real server read unchanged."""
     app = create_app(live_config(emulator.kubeconfig(tmp_path / "kc")))
     with serving(app) as live:
         first = live.get("/namespaces/demo/vms/fedora", follow="volumes.pvc")

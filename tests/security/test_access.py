@@ -1,4 +1,5 @@
-"""Access that changes, oracles, and review fan-out, through real HTTP against the emulator's RBAC."""
+"""Review fan-out against the emulator, which counts every review exactly and can slow them down
+(tests/kube/test_auth.py has access that changes and the oracles, against real RBAC)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from gateway.synthetic import synthetic_cluster
 from tests.emulator.cluster import Cluster
 from tests.emulator.rbac import ADMIN, Rbac, Rule
 from tests.emulator.server import EmulatorServer
-from tests.graph.test_objectgraph import below
 from tests.server import Gateway, serving
-from tests.store.conftest import FAST, eventually, live_config
+from tests.store.conftest import FAST, live_config
 
 ALICE = Rule(frozenset({"alice"}), namespaces=frozenset({"demo"}))
 # may read VMs and DataVolumes, not the PVCs whose presence tells a collected DataVolume apart
@@ -77,82 +77,10 @@ def watched(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Gateway]:
     app.extensions["gateway"].store.close()
 
 
-def test_a_remembered_answer_is_not_served_once_the_callers_access_is_revoked(
-    watched: Gateway, cluster: Cluster
-) -> None:
-    path, follow = "/namespaces/demo/vms/fedora", "volumes.pvc"
-    for _ in range(2):  # the first answer read kinds still listing: the second is the one remembered
-        assert get(watched, "alice-token", path, follow=follow).status_code == 200
-    again = get(watched, "alice-token", path, follow=follow)
-    assert again.status_code == 200 and again.headers["X-Gateway-Cache"] == "hit"
-    cluster.rbac.rules.remove(ALICE)  # her RoleBinding is removed
-    # within --auth-cache-seconds (0.5 s) the cluster's answer is hers again, remembered or not
-
-    def refused() -> Any:
-        response = get(watched, "alice-token", path, follow=follow)
-        return response.status_code == 403 and response.json()
-
-    assert eventually(refused)["reason"] == "Forbidden"
-    assert get(watched, "alice-token", path, follow=follow).status_code == 403
-
-
-def test_a_remembered_answer_is_rebuilt_when_access_to_an_embedded_object_changes(
-    watched: Gateway, cluster: Cluster
-) -> None:
-    path, follow = "/namespaces/demo/vms/fedora", "volumes.pvc"
-    pvc = get(watched, "alice-token", path, follow=follow).json()["volumes"][0]["pvc"]
-    assert pvc["kind"] == "PersistentVolumeClaim" and not pvc.get("missing")
-    cluster.rbac.rules.remove(ALICE)
-    cluster.rbac.rules.append(Rule(frozenset({"alice"}), resources=frozenset({"virtualmachines"}),
-                                   namespaces=frozenset({"demo"})))  # fmt: skip
-
-    def pvc_marker() -> Any:
-        doc = get(watched, "alice-token", path, follow=follow).json()
-        return doc["volumes"][0]["pvc"].get("reason") == "Forbidden" and doc
-
-    assert eventually(pvc_marker)["volumes"][0]["pvc"]["missing"] is True
-
-
-@pytest.mark.parametrize("cache", ["watch", "none"])
-def test_a_caller_who_may_not_read_pvcs_cannot_tell_a_collected_datavolume_from_a_missing_one(
-    emulator: EmulatorServer, tmp_path: Path, cache: str
-) -> None:
-    app = gateway_on(emulator, tmp_path, cache=cache)
-    with serving(app) as gateway:
-
-        def reasons(token: str) -> list[str]:
-            return [get(gateway, token, f"/namespaces/demo/vms/{vm}", follow="volumes.datavolume").json()["volumes"][0]
-                    ["datavolume"]["reason"] for vm in ("rhel9", "lost")]  # fmt: skip
-
-        assert reasons("emulator-admin") == ["GarbageCollected", "NotFound"]
-        assert reasons("dv-token") == ["Forbidden", "Forbidden"]
-        # the object graph: the same node for both, where the admin sees the PVC in place of rhel9's DataVolume
-        admin = below(get(gateway, "emulator-admin", "/namespaces/demo/vms/rhel9/objectgraph").json())
-        assert not any(line.startswith("DataVolume") for line in admin)
-        graphs = [below(get(gateway, "dv-token", f"/namespaces/demo/vms/{vm}/objectgraph").json())
-                  for vm in ("rhel9", "lost")]  # fmt: skip
-        assert [[line for line in g if line.startswith("DataVolume")] for g in graphs] == [
-            ["DataVolume demo/rhel9-root storage missing"],
-            ["DataVolume demo/lost-root storage missing"],
-        ]
-    if cache == "watch":
-        app.extensions["gateway"].store.close()
-
-
-def test_links_found_by_query_need_list_on_their_target(emulator: EmulatorServer, tmp_path: Path) -> None:
-    with serving(gateway_on(emulator, tmp_path, cache="none")) as gateway:
-        # the getter may get ssh-key and fedora by name: still no VM names through the reverse link
-        assert get(gateway, "getter-token", "/namespaces/demo/secrets/ssh-key").status_code == 200
-        assert get(gateway, "getter-token", "/namespaces/demo/secrets/ssh-key", follow="vms").json()["vms"] == []
-        response = get(gateway, "getter-token", "/namespaces/demo/secrets/ssh-key/vms")
-        assert response.status_code == 403 and "list" in response.json()["message"]
-        admin = get(gateway, "emulator-admin", "/namespaces/demo/secrets/ssh-key", follow="vms").json()
-        assert [vm["metadata"]["name"] for vm in admin["vms"]]  # there are VMs to hide
-
-
 def test_a_rejected_token_is_reviewed_once_while_remembered(
     emulator: EmulatorServer, cluster: Cluster, tmp_path: Path
 ) -> None:
+    """Emulator: every review it answered, counted exactly."""
     with serving(gateway_on(emulator, tmp_path, cache="none")) as gateway:
         cluster.requests.clear()
         for _ in range(5):
@@ -161,6 +89,7 @@ def test_a_rejected_token_is_reviewed_once_while_remembered(
 
 
 def test_per_name_reviews_are_bounded_per_request_and_run_side_by_side(tmp_path: Path) -> None:
+    """Emulator: reviews counted exactly, and slowed down on demand to see them overlap."""
     cluster = Cluster(rbac=Rbac(tokens=dict(TOKENS), rules=[ADMIN, LISTER]))
     cluster.load(synthetic_cluster(20, "demo"))
     with EmulatorServer(cluster, settings=FAST).start() as emulator:

@@ -101,6 +101,7 @@ def test_hostile_names_on_the_snapshot_store() -> None:
 @pytest.mark.parametrize("cache", ["none", "watch"])
 @pytest.mark.parametrize("token", ["emulator-admin", "getter-token"])
 def test_hostile_names_on_the_live_stores(cache: str, token: str, tmp_path: Path) -> None:
+    """Emulator: it records every request exactly, to show that nothing hostile reaches the API server."""
     cluster = Cluster(rbac=RBAC)
     cluster.load(with_marked_secrets())
     with EmulatorServer(cluster, settings=FAST).start() as emulator:

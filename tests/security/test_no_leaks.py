@@ -82,6 +82,7 @@ def test_snapshot_store_never_leaks(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.mark.parametrize("cache", ["watch", "none"])
 def test_live_stores_never_leak(cache: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Emulator: it serves marked Secrets in every shape, kinds left out of list items among them."""
     cluster = Cluster()
     cluster.load(with_marked_secrets())
     with EmulatorServer(cluster, settings=FAST).start() as emulator:

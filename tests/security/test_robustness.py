@@ -74,6 +74,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize("cache", ["watch", "none"])
 def test_malformed_objects_are_served_unlinked_and_counted(cache: str, tmp_path: Path) -> None:
+    """Emulator: it serves malformed objects, which a real API server refuses to store."""
     cluster = Cluster()
     cluster.load(MALFORMED)
     with EmulatorServer(cluster, settings=FAST).start() as emulator:

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from gateway.server import BUFFERED_BODY, MAX_HEAD, head_complete
-from tests.store.conftest import free_port
-from tests.test_cli import running
+from tests.support.processes import running
+from tests.support.waiting import free_port
 
 
 def serve_command(port: int) -> list[str]:

@@ -17,8 +17,9 @@ from tests.emulator.cluster import Cluster
 from tests.emulator.rbac import ADMIN, Rbac, Rule
 from tests.emulator.server import EmulatorServer
 from tests.server import Gateway, serving
-from tests.store.conftest import FAST, eventually, live_config
-from tests.store.test_live_updates import Events
+from tests.store.conftest import FAST, live_config
+from tests.support.sse import Events
+from tests.support.waiting import eventually
 
 ALICE = Rule(frozenset({"alice"}), namespaces=frozenset({"demo"}))
 TOKENS = {"emulator-admin": ("admin", ()), "alice-token": ("alice", ()), "bob-token": ("bob", ())}
@@ -34,6 +35,7 @@ def cluster() -> Cluster:
 
 @pytest.fixture
 def gateway(cluster: Cluster, tmp_path: Path) -> Iterator[Gateway]:
+    """Emulator: its RBAC table changes at once, mid-stream, without waiting for an informer."""
     with EmulatorServer(cluster, settings=FAST).start() as emulator:
         config = live_config(emulator.kubeconfig(tmp_path / "kc"), auth="kubernetes", heartbeat_seconds=0.2,
                              auth_cache_seconds=0.5, max_subscribers=6, max_subscribers_per_caller=2)  # fmt: skip

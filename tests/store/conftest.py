@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -16,26 +14,7 @@ from tests.emulator.cluster import Cluster
 from tests.emulator.server import EmulatorServer, Settings
 from tests.server import Gateway, serving
 
-T = TypeVar("T")
 FAST = Settings(bookmark_interval=0.2, max_watch_seconds=30)
-
-
-def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
-    """Poll until `check` returns a truthy value; bounded, so a broken watch fails the test."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last  # type: ignore[no-any-return]
-        time.sleep(interval)
-    raise AssertionError(f"not true within {timeout}s (last: {last!r})")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def demo_cluster() -> Cluster:

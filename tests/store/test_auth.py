@@ -1,4 +1,5 @@
-"""`--auth kubernetes` against the emulator's RBAC table: each caller sees what the cluster shows them."""
+"""`--auth kubernetes` against the emulator, for what a real API server cannot do on demand: count every review
+exactly, and fail them (tests/kube/test_auth.py has the rest, against real RBAC)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from gateway.store.snapshot import demo_objects
 from tests.emulator.cluster import Cluster
 from tests.emulator.rbac import ADMIN, Rbac, Rule
 from tests.emulator.server import EmulatorServer
-from tests.graph.test_objectgraph import below
 from tests.server import Gateway, serving
 from tests.store.conftest import FAST, live_config
 
@@ -74,82 +74,8 @@ def gateway(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Gateway]:
         yield served
 
 
-def test_no_token_or_a_bad_one_is_401_and_probes_stay_open(gateway: Gateway) -> None:
-    for caller in (Caller(gateway, None), Caller(gateway, "forged")):
-        response = caller.get("/namespaces/demo/vms/fedora")
-        assert response.status_code == 401
-        assert response.json()["kind"] == "Status" and response.json()["reason"] == "Unauthorized"
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    for path in ("/healthz", "/readyz", "/metrics", "/catalog", "/"):
-        assert Caller(gateway, None).get(path).status_code == 200, path
-
-
-def test_two_users_see_different_parts_of_the_same_vm(gateway: Gateway) -> None:
-    follow = "volumes.pvc,accesscredentials,vmi.pod,instancetype"
-    alice = Caller(gateway, "alice-token").json("/namespaces/demo/vms/fedora", follow=follow)
-    bob = Caller(gateway, "bob-token").json("/namespaces/demo/vms/fedora", follow=follow)
-    forbidden_secret = {"href": "/namespaces/demo/secrets/ssh-key", "kind": "Secret", "name": "ssh-key",
-                        "missing": True, "reason": "Forbidden"}  # fmt: skip
-    # alice: everything but the secret, which is a marker and nothing else of it
-    assert alice["accesscredentials"] == [forbidden_secret]
-    assert alice["volumes"][0]["pvc"]["metadata"]["name"] == "fedora-root"
-    assert alice["vmi"]["pod"]["metadata"]["name"] == "virt-launcher-fedora-h7l2d"
-    assert alice["instancetype"]["metadata"]["name"] == "u1.medium"
-    # bob: the VM and its VMI; a named PVC is a Forbidden marker, a pod found by query shows no name
-    assert bob["accesscredentials"] == [forbidden_secret]
-    assert bob["volumes"][0]["pvc"] == {"href": "/namespaces/demo/pvcs/fedora-root", "kind": "PersistentVolumeClaim",
-                                        "name": "fedora-root", "missing": True, "reason": "Forbidden"}  # fmt: skip
-    assert bob["vmi"]["metadata"]["name"] == "fedora"
-    assert bob["vmi"]["pod"] == {"href": "/namespaces/demo/vmis/fedora/pod", "kind": "Pod", "name": None,
-                                 "missing": True, "reason": "Forbidden"}  # fmt: skip
-    assert bob["instancetype"]["reason"] == "Forbidden"
-
-
-def test_the_object_graph_shows_each_user_only_their_nodes(gateway: Gateway) -> None:
-    path = "/namespaces/demo/vms/fedora/objectgraph"
-    admin = below(Caller(gateway, "emulator-admin").json(path))
-    alice = below(Caller(gateway, "alice-token").json(path))
-    bob = below(Caller(gateway, "bob-token").json(path))
-    assert [line for line in admin if "Secret" not in line] == alice
-    assert bob == ["VirtualMachineInstance demo/fedora compute"]  # no pod, no storage, no config
-
-
-def test_forbidden_roots_are_403_before_anything_is_read(gateway: Gateway) -> None:
-    bob, carol = Caller(gateway, "bob-token"), Caller(gateway, "carol-token")
-    for caller, path in ((bob, "/namespaces/demo/pvcs"), (bob, "/namespaces/demo/secrets/ssh-key"),
-                         (bob, "/namespaces/demo/pvcs/fedora-root/vms"), (carol, "/namespaces/demo/vms"),
-                         (carol, "/namespaces/demo/vms/fedora/objectgraph"), (carol, "/namespaces/demo/graph"),
-                         (carol, "/namespaces/demo/vms/nonexistent")):  # fmt: skip
-        response = caller.get(path)
-        assert response.status_code == 403, (path, response.text)
-        assert response.json()["reason"] == "Forbidden"
-    # bob may get every VM in demo, so for him a VM that does not exist is a 404; carol may not know
-    assert bob.get("/namespaces/demo/vms/nonexistent").status_code == 404
-    assert carol.json("/namespaces/demo/vms/win11")["metadata"]["name"] == "win11"
-
-
-def test_the_application_graph_is_filtered_node_by_node(gateway: Gateway) -> None:
-    bob = Caller(gateway, "bob-token").json("/namespaces/demo/graph")["resources"]
-    assert {r["name"] for r in bob} == {"cirros", "fedora", "rhel9", "win11"}  # no Service, no shared NAD
-    assert {o["type"] for r in bob for o in r["resources"]} == {"kubevirt.io/VirtualMachineInstance"}
-    alice = Caller(gateway, "alice-token").json("/namespaces/demo/graph")["resources"]
-    assert {r["name"] for r in alice} == {"cirros", "fedora", "rhel9", "win11", "fedora-ssh", "vlan10"}
-    assert not any(o["type"] == "core/Secret" for r in alice for o in r["resources"])
-
-
-def test_objects_found_by_query_are_left_out_not_named(gateway: Gateway) -> None:
-    carol = Caller(gateway, "carol-token")
-    pvc = carol.json("/namespaces/demo/pvcs/fedora-root", follow="vms,pods")
-    assert pvc["vms"] == []  # carol may not see fedora: not even its name
-    assert {p["metadata"]["name"] for p in pvc["pods"]} == {"virt-launcher-fedora-h7l2d", "virt-launcher-fedora-9xq4z"}
-    # a reverse link is a query: without `list` on VMs, carol learns of none, even win11 she may get
-    win11 = carol.json("/namespaces/demo/pvcs/win11-root", follow="vms")
-    assert win11["vms"] == []
-    assert carol.get("/namespaces/demo/pvcs/win11-root/vms").status_code == 403
-    assert carol.json("/namespaces/demo/vms/win11")["metadata"]["name"] == "win11"
-
-
 def test_reviews_are_cached_per_user_and_never_shared(gateway: Gateway, emulator: EmulatorServer) -> None:
+    """Emulator: every review it answered, counted exactly."""
     requests_log = emulator.cluster.requests
     alice, bob = Caller(gateway, "alice-token"), Caller(gateway, "bob-token")
     requests_log.clear()
@@ -167,6 +93,7 @@ def test_reviews_are_cached_per_user_and_never_shared(gateway: Gateway, emulator
 
 
 def test_a_page_of_fifty_vms_costs_a_handful_of_reviews(tmp_path: Path) -> None:
+    """Emulator: every review it answered, counted exactly."""
     from gateway.synthetic import synthetic_cluster
 
     cluster = Cluster(rbac=RBAC)
@@ -186,6 +113,7 @@ def test_a_page_of_fifty_vms_costs_a_handful_of_reviews(tmp_path: Path) -> None:
 
 
 def test_a_failing_review_fails_closed(gateway: Gateway, emulator: EmulatorServer) -> None:
+    """Emulator: reviews failed on demand."""
     emulator.cluster.faults.fail_paths, emulator.cluster.faults.fail_next = "subjectaccessreviews", 100
     response = Caller(gateway, "alice-token").get("/namespaces/demo/vms/fedora")
     assert response.status_code == 503

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.emulator.server import EmulatorServer
 from tests.store.conftest import FAST, demo_cluster
+from tests.support.apiserver import kube_bin
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +112,13 @@ def test_watch_from_a_compacted_resource_version_is_410(api: client.ApiClient, s
     assert error.value.status == 410
 
 
-KUBECTL = shutil.which("kubectl")
-
-
 def test_kubectl_works_against_the_emulator(server: EmulatorServer, tmp_path: Path) -> None:
-    assert KUBECTL, "kubectl is installed by `make test` (Debian's kubectl or kubernetes-client)"
+    """kubectl, at the test API server's version (built by `make apiserver`), as the emulator's protocol proof."""
+    kubectl_path = str(kube_bin() / "kubectl")
     env = {**os.environ, "KUBECONFIG": server.kubeconfig(tmp_path / "config"), "HOME": str(tmp_path)}
 
     def kubectl(*args: str) -> str:
-        result = subprocess.run([KUBECTL or "kubectl", *args], capture_output=True, text=True, env=env, timeout=60)
+        result = subprocess.run([kubectl_path, *args], capture_output=True, text=True, env=env, timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -1,0 +1,46 @@
+"""Gateways over the real kube-apiserver (tools/kube/, `make apiserver`): one server per session, the demo loaded
+into it (the `apiserver` fixture, in tests/conftest.py).
+
+Tests read the demo and lab namespaces and change only namespaces of their own
+(`apiserver.api.namespace()`); tests that stop the server or cut it off use a
+server of their own (`private_apiserver`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.app import create_app
+from gateway.catalog import CATALOG
+from gateway.config import Config
+from gateway.store.snapshot import SnapshotStore
+from tests.server import Gateway, serving
+from tests.store.conftest import live_config
+from tests.support.apiserver import KubeApiServer
+
+
+@pytest.fixture
+def live(apiserver: KubeApiServer, tmp_path: Path) -> Iterator[Gateway]:
+    """The gateway over the watch cache, against the real API server."""
+    app = create_app(live_config(apiserver.kubeconfig(tmp_path / "kubeconfig")))
+    with serving(app) as gateway:
+        yield gateway
+    app.extensions["gateway"].store.close()
+
+
+@pytest.fixture
+def direct(apiserver: KubeApiServer, tmp_path: Path) -> Iterator[Gateway]:
+    """The gateway reading the real API server on every request (--cache none)."""
+    with serving(create_app(live_config(apiserver.kubeconfig(tmp_path / "kubeconfig"), cache="none"))) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def snapshot_of(apiserver: KubeApiServer) -> Iterator[Gateway]:
+    """What the API server holds now, served from a snapshot: what the live gateway must match."""
+    store = SnapshotStore.from_objects(CATALOG, apiserver.api.dump(), "API server dump")
+    with serving(create_app(Config(extra={"TESTING": True}), store=store)) as gateway:
+        yield gateway

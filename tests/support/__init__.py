@@ -1,0 +1,1 @@
+"""What many test modules need: ports, polling, kubeconfigs, and the test API servers."""
