@@ -53,12 +53,13 @@ mutate: $(STAMP)
 	$(BIN)/python bench/mutation_summary.py mutants/results.txt
 
 # side-by-side ratios; docs/benchmarks.md has the results and what each command printed
-bench: $(STAMP)
+bench: $(STAMP) apiserver
 	cd bench && ../$(BIN)/python follow_vs_round_trips.py
 	cd bench && ../$(BIN)/python round_trips.py
 	cd bench && ../$(BIN)/python n_plus_one.py --latency 0 && ../$(BIN)/python n_plus_one.py --latency 0.001
 	cd bench && ../$(BIN)/python cache_floor.py
 	cd bench && ../$(BIN)/python scale.py
+	cd bench && ../$(BIN)/python real_apiserver.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

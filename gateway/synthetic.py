@@ -170,16 +170,30 @@ def vm_objects(i: int, namespace: str, nodes: int = 3) -> list[Object]:
                 pvc_uid,
                 ownerReferences=_owner("DataVolume", "cdi.kubevirt.io/v1beta1", disk, dv_uid),
             ),
-            "spec": {"storageClassName": "hostpath-csi", "volumeName": f"pvc-{pvc_uid}"},
-            "status": {"phase": "Bound", "capacity": {"storage": "30Gi"}},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "30Gi"}},
+                "storageClassName": "hostpath-csi",
+                "volumeName": f"pvc-{pvc_uid}",
+            },
+            "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "30Gi"}},
         },
         {
             "apiVersion": "v1",
             "kind": "PersistentVolume",
             "metadata": _meta(f"pvc-{pvc_uid}", None, _uid(14, i)),
             "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "capacity": {"storage": "30Gi"},
+                "csi": {"driver": "kubevirt.io.hostpath-provisioner", "volumeHandle": f"pvc-{pvc_uid}"},
                 "storageClassName": "hostpath-csi",
-                "claimRef": {"namespace": namespace, "name": disk, "uid": pvc_uid},
+                "claimRef": {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "namespace": namespace,
+                    "name": disk,
+                    "uid": pvc_uid,
+                },
             },
             "status": {"phase": "Bound"},
         },
@@ -236,6 +250,8 @@ def vm_objects(i: int, namespace: str, nodes: int = 3) -> list[Object]:
                 ),
                 "spec": {
                     "nodeName": node,
+                    # as virt-controller makes it (and as an API server requires: a pod has a container)
+                    "containers": [{"name": "compute", "image": "quay.io/kubevirt/virt-launcher:v1.6.2"}],
                     "volumes": [{"name": "rootdisk", "persistentVolumeClaim": {"claimName": disk}}],
                 },
                 "status": {"phase": "Running"},

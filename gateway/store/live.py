@@ -101,11 +101,15 @@ def _utc(seconds: float) -> str:
 
 
 def complete(obj: Object, kind: Kind, served: Served) -> Object:
-    """List items of built-in kinds come without kind and apiVersion: put them back."""
-    if "kind" in obj and "apiVersion" in obj:
+    """apiVersion and kind first, always: list items of built-in kinds come without them, and a GET
+    answers them in another order (kind first) than a list, so one object read two ways would
+    otherwise give two byte strings, and two ETags, for one answer."""
+    keys = list(obj)
+    if keys[:2] == ["apiVersion", "kind"]:
         return obj
-    api_version = f"{served.group}/{served.version}" if served.group else served.version
-    return {"apiVersion": api_version, "kind": kind.name, **obj}
+    api_version = obj.get("apiVersion") or (f"{served.group}/{served.version}" if served.group else served.version)
+    rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+    return {"apiVersion": api_version, "kind": obj.get("kind") or kind.name, **rest}
 
 
 class Reflector:

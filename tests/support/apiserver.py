@@ -159,28 +159,32 @@ class Kube:
         return result
 
     def load(self, objects: Iterable[dict[str, Any]]) -> None:
-        """Create objects as a cluster holds them: owners first, so that owner references carry their real uids
-        (some kinds, ControllerRevision among them, cannot be changed after), then each status."""
+        """Create objects as a cluster holds them: owners first, and every uid the objects name (owner
+        references, virt-controller's `kubevirt.io/created-by` label) the server's own; some kinds,
+        ControllerRevision among them, cannot be changed after. Then each status, through its subresource."""
         pending = sorted((copy.deepcopy(o) for o in objects), key=lambda o: o["kind"] != "Namespace")
         keys = {_key(o) for o in pending}
-        uids: dict[tuple[str, str | None, str], str] = {}
-        created: list[dict[str, Any]] = []
+        created: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+        uids: dict[str, str] = {}  # the file's uid -> the server's
         while pending:
-            ready = [o for o in pending if all(k in uids or k not in keys for k in _owner_keys(o))]
+            ready = [o for o in pending if all(k in created or k not in keys for k in _owner_keys(o))]
             if not ready:
                 raise ValueError(f"owner references in a cycle: {sorted(map(_key, pending))}")
             for obj in ready:
                 meta = obj["metadata"]
-                references = zip(meta.get("ownerReferences") or [], _owner_keys(obj), strict=True)
-                owners = [{**ref, "uid": uids.get(key, ref["uid"])} for ref, key in references]
                 body = {k: v for k, v in obj.items() if k != "status" or obj["kind"] == "Namespace"}
                 body["metadata"] = {k: v for k, v in meta.items() if k not in SERVER_FIELDS}
-                if owners:
-                    body["metadata"]["ownerReferences"] = owners
-                uids[_key(obj)] = self.create(body)["metadata"]["uid"]
-                created.append(obj)
-            pending = [o for o in pending if _key(o) not in uids]
-        for obj in created:
+                if meta.get("ownerReferences"):
+                    body["metadata"]["ownerReferences"] = [{**ref, "uid": uids.get(ref["uid"], ref["uid"])}
+                                                           for ref in meta["ownerReferences"]]  # fmt: skip
+                if meta.get("labels"):
+                    body["metadata"]["labels"] = {k: uids.get(v, v) for k, v in meta["labels"].items()}
+                made = self.create(body)
+                if meta.get("uid"):
+                    uids[meta["uid"]] = made["metadata"]["uid"]
+                created[_key(obj)] = obj
+            pending = [o for o in pending if _key(o) not in created]
+        for obj in created.values():
             if obj.get("status") and obj["kind"] != "Namespace":
                 self.patch(obj, {"status": obj["status"]}, "/status")
 
