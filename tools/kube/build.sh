@@ -33,7 +33,7 @@ mkdir -p "$bin.partial"
 build() {  # build FOLDER PACKAGE NAME MODULE
     local folder="$1" package="$2" name="$3" module="$4"
     echo "make apiserver: building $name from $module (a first build takes minutes)" >&2
-    if ! (cd "$folder" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin.partial/$name" "$package"); then
+    if ! (cd "$folder" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin.partial/$name" "$package"); then
         echo "make apiserver: building $name from $module failed; fix the cause above and run 'make apiserver' again (what was built is kept in the Go build cache)" >&2
         exit 1
     fi
