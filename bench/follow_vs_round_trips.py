@@ -26,8 +26,8 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.snapshot import SnapshotStore
-from gateway.synthetic import synthetic_cluster
 from tests.server import serving
+from tests.support.synthetic import synthetic_cluster
 
 PAGE = (
     "vmi.pod.node,volumes.pvc.pv,volumes.datavolume,instancetype.revision,preference.revision,"

@@ -27,8 +27,8 @@ from round_trips import page_by_hand
 
 from gateway.app import create_app
 from gateway.config import Config
-from gateway.synthetic import synthetic_cluster
 from tests.support.apiserver import KubeApiServer
+from tests.support.synthetic import synthetic_cluster
 
 N_PLUS_ONE = "volumes.pvc.pv,vmi.pod,instancetype.revision"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gateway import __version__
+from gateway.access.reviews import Authorizer
 from gateway.api import discovery, graphs, health, objects
 from gateway.api.auth import init_auth
 from gateway.api.caching import init_caching
@@ -13,7 +14,6 @@ from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
 from gateway.api.responses import GatewayState, add_read_count
 from gateway.api.staleness import init_stale_warnings
-from gateway.auth import Authorizer
 from gateway.catalog import CATALOG, Catalog
 from gateway.config import Config, ConfigError
 from gateway.documents import Documents

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLANTS = {  # what is planted, and the modules allowed to import it (prefixes)
     "kubernetes": ("gateway.store.kube",),
     "flask": ("gateway.api", "gateway.app", "gateway.server"),
-    "requests": ("gateway.client",),
+    "requests": ("gateway.cli.client",),
     "gateway.cli": ("gateway.__main__", "gateway.cli"),  # the top layer: nothing else may import it
 }
 
@@ -80,6 +80,6 @@ def test_the_emulator_imports_nothing_of_the_gateway(tmp_path: Path) -> None:
     oracle = ("server", "cluster", "rbac", "resources", "selectors")
     for name in oracle:
         with (tmp_path / "tests" / "emulator" / f"{name}.py").open("a") as f:
-            f.write("import gateway.selectors  # planted\n")
+            f.write("import gateway.catalog.selectors  # planted\n")
     report = run().stdout
     assert all(f"tests.emulator.{name} -> gateway" in report for name in oracle), report

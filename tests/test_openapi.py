@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from gateway.app import create_app
-from gateway.cli import openapi_yaml
+from gateway.cli.commands import openapi_yaml
 from gateway.config import Config
 
 CHECKED_IN = Path(__file__).resolve().parent.parent / "openapi.yaml"

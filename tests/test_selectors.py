@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.selectors import LabelSelector, SelectorError, parse_selector, selector_from_object
+from gateway.catalog.selectors import LabelSelector, SelectorError, parse_selector, selector_from_object
 
 LABELS = {"app": "web", "tier": "frontend", "kubevirt.io/domain": "fedora"}
 

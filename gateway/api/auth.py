@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from gateway.auth import Authorizer, Viewer
+from gateway.access.policy import Viewer
+from gateway.access.reviews import Authorizer
 from gateway.errors import Unauthorized
 from gateway.follow.engine import Access
 

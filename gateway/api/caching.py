@@ -20,8 +20,9 @@ from typing import Any
 from cachetools import LRUCache
 from flask import Flask, Response, g, request
 
+from gateway.access.policy import Viewer
+from gateway.access.reviews import Check
 from gateway.api.responses import READS_HEADER
-from gateway.auth import Check, Viewer
 from gateway.store import Versioned
 
 CACHE_HEADER = "X-Gateway-Cache"

@@ -10,10 +10,10 @@ from flask import Response
 from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
 from gateway.api.responses import json_response, request_store, state
+from gateway.catalog.selectors import LabelSelector, Requirement, SelectorError, parse_selector, selector_from_object
 from gateway.errors import BadRequest
 from gateway.graph import appgraph
 from gateway.graph.objectgraph import GraphOptions, flat, to_dot
-from gateway.selectors import LabelSelector, Requirement, SelectorError, parse_selector, selector_from_object
 from schemas.graphs import (
     AppGraphArgs,
     AppGraphSchema,

@@ -15,9 +15,9 @@ from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
 from gateway.api.responses import json_response, request_store, state
 from gateway.catalog import Kind
+from gateway.catalog.selectors import LabelSelector, SelectorError, parse_selector
 from gateway.documents import ListParams
 from gateway.errors import BadRequest
-from gateway.selectors import LabelSelector, SelectorError, parse_selector
 from schemas.entities import EntitySchema, ListSchema
 from schemas.query import AllNamespacesListArgs, FollowArgs, ListArgs, ObjectArgs
 from schemas.status import StatusSchema

@@ -6,7 +6,7 @@ from gateway.catalog import refs
 from gateway.catalog.declare import field, label_items, named, namespaced_field, owner, referrers, selected
 from gateway.catalog.kinds import Kind, Object, ObjectRef, namespace_of
 from gateway.catalog.links import Catalog, Entity, Join, Query
-from gateway.selectors import LabelSelector
+from gateway.catalog.selectors import LabelSelector
 
 # short names: kubectl's, as each resource declares them (kubernetes pkg/registry, the CRDs)
 KINDS = (

@@ -20,7 +20,7 @@ from gateway.catalog.declare import (
 )
 from gateway.catalog.kinds import Kind, Object, ObjectRef
 from gateway.catalog.links import Catalog, Computed, Entity, GraphStep, Join, Link, MissingProbe, Query
-from gateway.selectors import LabelSelector, SelectorError, selector_from_object
+from gateway.catalog.selectors import LabelSelector, SelectorError, selector_from_object
 
 INSTANCETYPE = "instancetype.kubevirt.io"
 SNAPSHOTS = "snapshot.kubevirt.io"

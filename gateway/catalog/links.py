@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for, meta
-from gateway.selectors import LabelSelector
+from gateway.catalog.selectors import LabelSelector
 
 
 @dataclass(frozen=True, slots=True, eq=False)

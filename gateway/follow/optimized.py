@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Hashable
 
 from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Selected
+from gateway.catalog.selectors import LabelSelector
 from gateway.follow.followers import Target, selected_targets
 from gateway.follow.registry import HandlerRegistry
-from gateway.selectors import LabelSelector
 from gateway.store import Store
 
 

@@ -16,10 +16,10 @@ from collections import defaultdict
 from typing import Any
 
 from gateway.catalog import Catalog, Entity, Query, href_for, refs
+from gateway.catalog.selectors import LabelSelector
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.engine import Access, FollowEngine
 from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat, quoted
-from gateway.selectors import LabelSelector
 from gateway.store import Store
 
 SHARED_KINDS = ("PersistentVolumeClaim", "NetworkAttachmentDefinition")

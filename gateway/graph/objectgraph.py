@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.catalog import Catalog, Entity, GraphStep, Kind, Link, Named, Selected, href_for
+from gateway.catalog.selectors import LabelSelector
 from gateway.follow.engine import Access, FollowEngine
 from gateway.follow.followers import Target
-from gateway.selectors import LabelSelector
 from gateway.store import Store
 
 DEPENDENCY = "kubevirt.io/dependency-type"

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
+from gateway.catalog.selectors import LabelSelector
 from gateway.errors import Forbidden, GatewayError, GatewayTimeout, ServiceUnavailable
-from gateway.selectors import LabelSelector
 from gateway.store import Store
 from gateway.store.kube import ApiError, KubeApi, Served
 from gateway.store.live import complete

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.catalog import CATALOG, ObjectRef, Query
-from gateway.selectors import LabelSelector, parse_selector
+from gateway.catalog.selectors import LabelSelector, parse_selector
 from gateway.store.indexes import ObjectIndex
 
 

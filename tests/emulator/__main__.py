@@ -17,9 +17,9 @@ from flask import jsonify, request
 
 from gateway.catalog import CATALOG
 from gateway.store.snapshot import demo_objects
-from gateway.synthetic import synthetic_cluster
 from tests.emulator.cluster import Cluster
 from tests.emulator.server import EmulatorServer, Settings
+from tests.support.synthetic import synthetic_cluster
 
 
 def main() -> None:

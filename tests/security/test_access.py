@@ -14,12 +14,12 @@ import requests
 from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.store.snapshot import demo_objects
-from gateway.synthetic import synthetic_cluster
 from tests.emulator.cluster import Cluster
 from tests.emulator.rbac import ADMIN, Rbac, Rule
 from tests.emulator.server import EmulatorServer
 from tests.server import Gateway, serving
 from tests.store.conftest import FAST, live_config
+from tests.support.synthetic import synthetic_cluster
 
 ALICE = Rule(frozenset({"alice"}), namespaces=frozenset({"demo"}))
 # may read VMs and DataVolumes, not the PVCs whose presence tells a collected DataVolume apart

@@ -94,7 +94,7 @@ def test_reviews_are_cached_per_user_and_never_shared(gateway: Gateway, emulator
 
 def test_a_page_of_fifty_vms_costs_a_handful_of_reviews(tmp_path: Path) -> None:
     """Emulator: every review it answered, counted exactly."""
-    from gateway.synthetic import synthetic_cluster
+    from tests.support.synthetic import synthetic_cluster
 
     cluster = Cluster(rbac=RBAC)
     cluster.load(synthetic_cluster(50, "demo"))

@@ -122,7 +122,7 @@ def test_api_errors_in_direct_mode_are_503_statuses(direct: Gateway, emulator: E
 def test_the_n_plus_one_benchmark_counts_hold(tmp_path: Path) -> None:
     """bench/n_plus_one.py's API-call counts, on 100 VMs: a regression guard CI can afford (counts, not times).
     Emulator: every request it served, counted exactly."""
-    from gateway.synthetic import synthetic_cluster
+    from tests.support.synthetic import synthetic_cluster
 
     cluster = Cluster()
     cluster.load(synthetic_cluster(100, "bench"))

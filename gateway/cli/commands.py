@@ -16,14 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway import __version__
-from gateway.client import (
-    DEFAULT_URL,
-    URL_VARIABLE,
-    ClientError,
-    GatewayClient,
-    render_entity_tree,
-    render_tree,
-)
+from gateway.cli.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient
+from gateway.cli.render import render, render_tree
 from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
 from gateway.graph.objectgraph import to_dot
 from gateway.store.manifests import ManifestError
@@ -155,16 +149,6 @@ def print_get(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-def render(document: Any, output: str) -> str:
-    if output == "json":
-        return json.dumps(document, indent=2) + "\n"
-    if output == "tree":
-        return render_entity_tree(document)
-    import yaml
-
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
 
 
 def print_graph(args: argparse.Namespace) -> int:

@@ -12,13 +12,13 @@ from typing import Any
 from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, Referrers, Selected, href_for
 from gateway.catalog.kinds import meta
 from gateway.catalog.names import NameRule, name_problem
+from gateway.catalog.selectors import LabelSelector
+from gateway.documents.pages import paginate
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.follow.engine import Access, FollowEngine
 from gateway.follow.paths import parse_follow
 from gateway.follow.tree import LinkTree
 from gateway.follow.validate import Context, validate
-from gateway.pagination import paginate
-from gateway.selectors import LabelSelector
 from gateway.store import Store
 
 
