@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/lint-imports --config tests/emulator/importlinter.ini
+	$(BIN)/lint-imports --config tests/support/emulator/importlinter.ini
 
 # the tests drive Debian's chromium (the graph page); install it where it is missing (CI runs as root).
 # kubectl is not Debian's (too old): `make apiserver` builds it beside kube-apiserver

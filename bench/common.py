@@ -15,9 +15,9 @@ sys.path.insert(0, str(ROOT))
 
 from gateway.app import create_app  # noqa: E402
 from gateway.config import Config  # noqa: E402
-from tests.emulator.cluster import Cluster  # noqa: E402
-from tests.emulator.server import EmulatorServer, Settings  # noqa: E402
-from tests.server import Gateway, serving  # noqa: E402
+from tests.support.emulator.cluster import Cluster  # noqa: E402
+from tests.support.emulator.server import EmulatorServer, Settings  # noqa: E402
+from tests.support.gateway import Gateway, serving  # noqa: E402
 
 UI_PAGE = "vmi.pod.node,volumes.pvc.pv,instancetype.revision,preference.revision,networks.nad,accesscredentials"
 __all__ = [
@@ -43,7 +43,7 @@ class RemoteEmulator:
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "--port", str(self.port), *source],
+            [sys.executable, "-m", "tests.support.emulator", "--port", str(self.port), *source],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         assert self.process.stdout is not None

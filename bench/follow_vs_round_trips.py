@@ -26,7 +26,7 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.snapshot import SnapshotStore
-from tests.server import serving
+from tests.support.gateway import serving
 from tests.support.synthetic import synthetic_cluster
 
 PAGE = (

@@ -4,11 +4,10 @@
     ├── BadRequest          400  malformed parameters, unknown rels, limits exceeded
     ├── Unauthorized        401
     ├── Forbidden           403
-    ├── NotFound            404  unknown collection or object
-    ├── ServiceUnavailable  503  the store is not ready or the API server is unreachable
-    └── GatewayTimeout      504  the API server did not answer in time
+    └── NotFound            404  unknown collection or object
 
-Pure: raised by the core, translated once by `gateway.api.errors`.
+Pure: raised by the core, translated once by `gateway.api.errors`. A store that cannot answer raises
+`gateway.store.errors.StoreError` instead (no HTTP codes there), mapped in the same place.
 """
 
 from __future__ import annotations
@@ -40,11 +39,3 @@ class Forbidden(GatewayError):
 
 class NotFound(GatewayError):
     code, reason = 404, "NotFound"
-
-
-class ServiceUnavailable(GatewayError):
-    code, reason = 503, "ServiceUnavailable"
-
-
-class GatewayTimeout(GatewayError):
-    code, reason = 504, "Timeout"

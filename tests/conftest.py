@@ -8,10 +8,10 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.snapshot import demo_objects
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import FAST, demo_cluster
 from tests.support.apiserver import KubeApiServer, running_apiserver
+from tests.support.emulated import FAST, demo_cluster
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, serving
 
 TEST = {"TESTING": True}
 

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from gateway.config import ConfigError, from_env
-from tests.server import Gateway
 from tests.support.apiserver import KubeApiServer
+from tests.support.gateway import Gateway
 from tests.support.processes import ROOT, running
 from tests.support.waiting import eventually, free_port
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 API_DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 BEGIN, END = "<!-- catalog tables: generated from GET /catalog by `make docs` -->", "<!-- end of catalog tables -->"

@@ -65,11 +65,12 @@ def test_the_real_tree_keeps_every_contract() -> None:
 
 
 def test_the_emulator_imports_nothing_of_the_gateway(tmp_path: Path) -> None:
-    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "support").mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "__init__.py", tmp_path / "tests" / "__init__.py")
-    shutil.copytree(ROOT / "tests" / "emulator", tmp_path / "tests" / "emulator",
+    shutil.copy(ROOT / "tests" / "support" / "__init__.py", tmp_path / "tests" / "support" / "__init__.py")
+    shutil.copytree(ROOT / "tests" / "support" / "emulator", tmp_path / "tests" / "support" / "emulator",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    config = tmp_path / "tests" / "emulator" / "importlinter.ini"
+    config = tmp_path / "tests" / "support" / "emulator" / "importlinter.ini"
     lint = str(Path(sys.executable).parent / "lint-imports")
 
     def run() -> subprocess.CompletedProcess[str]:
@@ -77,9 +78,9 @@ def test_the_emulator_imports_nothing_of_the_gateway(tmp_path: Path) -> None:
                               text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)})  # fmt: skip
 
     assert run().returncode == 0
-    oracle = ("server", "cluster", "rbac", "resources", "selectors")
+    oracle = ("server", "http", "discovery", "objects", "watch", "reviews", "cluster", "rbac", "resources", "selectors")
     for name in oracle:
-        with (tmp_path / "tests" / "emulator" / f"{name}.py").open("a") as f:
+        with (tmp_path / "tests" / "support" / "emulator" / f"{name}.py").open("a") as f:
             f.write("import gateway.catalog.selectors  # planted\n")
     report = run().stdout
-    assert all(f"tests.emulator.{name} -> gateway" in report for name in oracle), report
+    assert all(f"tests.support.emulator.{name} -> gateway" in report for name in oracle), report

@@ -81,7 +81,7 @@ TERMS = st.one_of(
 @settings(max_examples=300, deadline=None)
 def test_the_emulators_own_parser_agrees_with_ours(terms: list[str], labels: dict[str, str]) -> None:
     """Two parsers written apart: the test oracle does not inherit the gateway's bugs."""
-    from tests.emulator.selectors import parse_selector as emulator_parse
+    from tests.support.emulator.selectors import parse_selector as emulator_parse
 
     text = ",".join(terms)
     assert emulator_parse(text)(labels) == parse_selector(text).matches(labels), text

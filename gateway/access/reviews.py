@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from cachetools import TTLCache
 
 from gateway.catalog import Kind
-from gateway.errors import GatewayError, ServiceUnavailable, Unauthorized
-from gateway.store.direct import as_gateway_error
+from gateway.errors import Unauthorized
+from gateway.store.errors import StoreUnavailable
 from gateway.store.kube import ApiError
 
 TOKEN_REVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews"
@@ -127,7 +127,6 @@ class Authorizer:
         try:
             answer = self._reviewer.create(path, {"apiVersion": f"{group}/v1", **body})
         except ApiError as e:
-            error: GatewayError = as_gateway_error(e)
-            raise ServiceUnavailable(f"cannot review access with the cluster: {error.message}") from e
+            raise StoreUnavailable(f"cannot review access with the cluster: {e.message}") from e
         status = answer.get("status")
         return status if isinstance(status, dict) else {}

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from gateway.api.responses import json_response
 from gateway.errors import GatewayError
+from gateway.store.errors import StoreError, StoreForbidden, StoreTimeout
 from schemas.status import StatusSchema
 
 _REASONS = {
@@ -61,6 +62,7 @@ class GatewayApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hint
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
         super().init_app(app, *args, **kwargs)
         app.register_error_handler(GatewayError, handle_gateway_error)
+        app.register_error_handler(StoreError, handle_store_error)
         app.register_error_handler(Exception, handle_unexpected)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
@@ -123,6 +125,15 @@ def answer_options(app: Flask) -> None:
         del response.headers["Content-Type"]  # no content, so no content type
         response.headers["Allow"] = ", ".join(sorted(request.url_rule.methods or ()))
         return response
+
+
+def handle_store_error(error: StoreError) -> Response:
+    """The one place a store's failure becomes HTTP: the cluster's answer, as a Status."""
+    if isinstance(error, StoreTimeout):
+        return status(504, error.message, "Timeout")
+    if isinstance(error, StoreForbidden):
+        return status(403, error.message, "Forbidden")
+    return status(503, error.message, "ServiceUnavailable")
 
 
 def handle_gateway_error(error: GatewayError) -> Response:

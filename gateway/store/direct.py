@@ -9,36 +9,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from typing import Any
 
 from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
 from gateway.catalog.selectors import LabelSelector
-from gateway.errors import Forbidden, GatewayError, GatewayTimeout, ServiceUnavailable
 from gateway.store import Store
+from gateway.store.errors import StoreUnavailable
 from gateway.store.kube import ApiError, KubeApi, Served
 from gateway.store.live import complete
 from gateway.store.normalize import normalize
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """API failures as the gateway's errors: the caller's answer is a Status, never a traceback."""
-    try:
-        yield
-    except ApiError as e:
-        raise as_gateway_error(e) from e
-
-
-def as_gateway_error(e: ApiError) -> GatewayError:
-    if e.status == 504:
-        return GatewayTimeout(str(e))
-    if e.status == 403:
-        return Forbidden(f"the gateway's service account may not read this: {e.message}")
-    if e.status == 401:
-        return ServiceUnavailable("the API server rejected the gateway's credentials")
-    return ServiceUnavailable(str(e))
 
 
 class DirectStore:
@@ -53,7 +33,7 @@ class DirectStore:
         """The kind and where the cluster serves it; discovery is asked again every
         `discovery_seconds`, and at once after a list of a kind believed served answers 404."""
         if self._served is None or time.monotonic() - self._discovered_at > self.discovery_seconds:
-            with self._lock, translated():
+            with self._lock:
                 if self._served is None or time.monotonic() - self._discovered_at > self.discovery_seconds:
                     self._served = self.api.discover([k for k in self.catalog.kinds() if not k.part])
                     self._discovered_at = time.monotonic()
@@ -64,20 +44,19 @@ class DirectStore:
         if selector:
             query["labelSelector"] = str(selector)
         items: list[Object] = []
-        with translated():
-            while True:
-                try:
-                    page = self.api.get_json(served.path(namespace if kind.namespaced else None), query)
-                except ApiError as e:
-                    if e.status != 404:
-                        raise
-                    self._discovered_at = float("-inf")  # no longer served: the next read asks discovery
-                    return []
-                items += [normalize(complete(o, kind, served)) for o in page.get("items") or []]
-                token = (page.get("metadata") or {}).get("continue")
-                if not token:
-                    return items
-                query = {**query, "continue": token}
+        while True:
+            try:
+                page = self.api.get_json(served.path(namespace if kind.namespaced else None), query)
+            except ApiError as e:
+                if e.status != 404:
+                    raise
+                self._discovered_at = float("-inf")  # no longer served: the next read asks discovery
+                return []
+            items += [normalize(complete(o, kind, served)) for o in page.get("items") or []]
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query = {**query, "continue": token}
 
     def get(self, ref: ObjectRef) -> Object | None:
         kind, served = self._kind(ref.kind)
@@ -88,9 +67,9 @@ class DirectStore:
         except ApiError as e:
             if e.status == 404:
                 return None
-            raise as_gateway_error(e) from e
+            raise
         if obj.get("kind", kind.name) != kind.name:  # a get answered by anything else is never served
-            raise ServiceUnavailable(f"the API server answered a get of a {kind.name} with a {obj.get('kind')}")
+            raise StoreUnavailable(f"the API server answered a get of a {kind.name} with a {obj.get('kind')}")
         return normalize(complete(obj, kind, served))
 
     def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
@@ -125,8 +104,8 @@ class DirectStore:
     def readiness(self) -> tuple[bool, str]:
         try:
             self._kind("VirtualMachine")
-        except GatewayError as e:
-            return False, f"the API server is not reachable: {e.message}"
+        except ApiError as e:
+            return False, f"the API server is not reachable: {e.detail}"
         return True, f"API server {self.api.host}: reading directly, no cache"
 
 

@@ -22,18 +22,39 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from gateway.catalog import Kind
+from gateway.store.errors import StoreForbidden, StoreTimeout, StoreUnavailable
 from gateway.store.normalize import redact_answer
 
 log = logging.getLogger(__name__)
 _MAX_ERROR_BODY = 512  # what of an error body reaches a message or a log line
 
 
-class ApiError(Exception):
-    """The API server answered with an error, or could not be reached (status 0)."""
+class ApiError(StoreUnavailable):
+    """The API server answered with an error, or could not be reached (status 0). Its subclasses say what
+    the store error is: a timeout, or a read the gateway's identity may not make."""
 
     def __init__(self, status: int, reason: str, message: str) -> None:
         super().__init__(f"{status} {reason}: {message}" if status else message)
-        self.status, self.reason, self.message = status, reason, message
+        self.status, self.reason, self.detail = status, reason, message
+
+    @staticmethod
+    def of(status: int, reason: str, message: str) -> ApiError:
+        """The error for this answer of the server, as its most precise kind."""
+        if status == 504:
+            return ApiTimeout(status, reason, message)
+        if status == 403:
+            return ApiForbidden(status, reason, f"the gateway's service account may not read this: {message}")
+        if status == 401:
+            return ApiError(status, reason, "the API server rejected the gateway's credentials")
+        return ApiError(status, reason, message)
+
+
+class ApiTimeout(ApiError, StoreTimeout):
+    pass
+
+
+class ApiForbidden(ApiError, StoreForbidden):
+    pass
 
 
 class ApiConfigError(Exception):
@@ -83,6 +104,9 @@ class KubeApi:
                 config.load_incluster_config(client_configuration=configuration)
             except ConfigException as e:
                 raise ApiConfigError(f"no kubeconfig ({kube_error}) and not in a cluster ({e})") from None
+        # one connection per watched kind stays open (about 30), besides the reads: urllib3's default
+        # pool of 10 would drop and reopen connections all the time ("Connection pool is full")
+        configuration.connection_pool_maxsize = 64
         return cls(client.ApiClient(configuration), timeout)
 
     def _request(self, path: str, query: dict[str, Any] | None, timeout: Any, body: Any = None) -> Any:
@@ -103,10 +127,10 @@ class KubeApi:
             raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
         except urllib3.exceptions.MaxRetryError as e:
             if isinstance(e.reason, urllib3.exceptions.TimeoutError):
-                raise ApiError(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
+                raise ApiTimeout(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
             raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
         except urllib3.exceptions.TimeoutError as e:
-            raise ApiError(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
+            raise ApiTimeout(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e}") from e
         if response.status >= 400:
@@ -168,9 +192,9 @@ class KubeApi:
                 return
             if e.status in (0, 504):
                 raise
-            checks = [line.strip() for line in e.message.splitlines() if line.strip().startswith("[-]")]
+            checks = [line.strip() for line in e.detail.splitlines() if line.strip().startswith("[-]")]
             raise ApiError(503, "NotReady", f"the API server at {self.host} is not ready yet: "
-                           f"{', '.join(checks) or e.message[:200]}") from e  # fmt: skip
+                           f"{', '.join(checks) or e.detail[:200]}") from e  # fmt: skip
 
     def discover(self, kinds: list[Kind]) -> dict[str, Served]:
         """Which of `kinds` this cluster serves, and at which version. Absent CRDs are left out."""
@@ -213,4 +237,4 @@ def _error_of(status: int, body: bytes) -> ApiError:
         reason, message = str(doc.get("reason") or "Unknown"), str(doc.get("message") or "")
     except (orjson.JSONDecodeError, AttributeError):
         reason, message = "Unknown", body[:_MAX_ERROR_BODY].decode("utf-8", "replace")
-    return ApiError(status, reason, message[:_MAX_ERROR_BODY])
+    return ApiError.of(status, reason, message[:_MAX_ERROR_BODY])

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
-from gateway.errors import GatewayTimeout, ServiceUnavailable
+from gateway.store.errors import StoreTimeout, StoreUnavailable
 from gateway.store.indexes import ObjectIndex
 from gateway.store.kube import ApiError, KubeApi, Served
 from gateway.store.normalize import normalize, problems
@@ -202,7 +202,7 @@ class Reflector:
         if kind == "ERROR":
             if obj.get("code") == 410:
                 raise _Gone()
-            raise ApiError(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
+            raise ApiError.of(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         if kind == "BOOKMARK":
             self.stats.bookmarks += 1
@@ -374,7 +374,7 @@ class WatchCache:
         self.start()
         self._first_discovery.wait(self.api.timeout)  # the first request waits for discovery, once
         if self._served is None:
-            raise ServiceUnavailable(f"the API server is not reachable yet: {self._discovery_error}")
+            raise StoreUnavailable(f"the API server is not reachable yet: {self._discovery_error}")
         return self._served.get(kind)
 
     def _ensure(self, kind: str) -> bool:
@@ -395,8 +395,8 @@ class WatchCache:
         if not reflector.synced.wait(self.api.timeout):
             error = self._stats[kind].last_error
             if error:
-                raise ServiceUnavailable(f"cannot list {kind}: {error}")
-            raise GatewayTimeout(f"{kind} has not finished listing after {self.api.timeout:.0f}s")
+                raise StoreUnavailable(f"cannot list {kind}: {error}")
+            raise StoreTimeout(f"{kind} has not finished listing after {self.api.timeout:.0f}s")
         return True
 
     @contextmanager

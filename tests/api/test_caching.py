@@ -10,9 +10,8 @@ import requests
 
 from gateway.app import create_app
 from gateway.config import Config
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import live_config
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, live_config, serving
 from tests.support.waiting import eventually
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.catalog import CATALOG
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 
 def test_index_links_every_collection_to_a_path_that_answers(demo: Gateway) -> None:

@@ -10,7 +10,9 @@ import requests
 
 from gateway.app import create_app
 from gateway.config import Config
-from tests.server import Gateway, serving
+from gateway.store.errors import StoreForbidden, StoreTimeout, StoreUnavailable
+from gateway.store.kube import ApiError
+from tests.support.gateway import Gateway, serving
 
 
 def status_of(response: requests.Response, code: int) -> dict[str, Any]:
@@ -145,3 +147,29 @@ def test_the_object_graph_as_dot(demo: Gateway) -> None:
     response = demo.get("/namespaces/demo/vms/fedora/objectgraph", format="dot")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/vnd.graphviz")
     assert response.text.startswith("digraph objectgraph {") and '"VirtualMachine/demo/fedora"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "reason"),
+    [
+        (StoreUnavailable("the API server at https://x is not reachable"), 503, "ServiceUnavailable"),
+        (StoreTimeout("the API server at https://x did not answer in time"), 504, "Timeout"),
+        (StoreForbidden("the gateway's service account may not read this"), 403, "Forbidden"),
+        (ApiError.of(504, "Timeout", "slow"), 504, "Timeout"),  # the adapter's errors are store errors
+        (ApiError.of(403, "Forbidden", "no"), 403, "Forbidden"),
+        (ApiError.of(500, "InternalError", "boom"), 503, "ServiceUnavailable"),
+    ],
+)
+def test_a_store_error_is_mapped_to_a_status_in_one_place(error: Exception, code: int, reason: str) -> None:
+    class FailingStore:
+        def fail(self, *args: Any) -> Any:
+            raise error
+
+        get = get_many = select = referrers = fail
+
+        def readiness(self) -> tuple[bool, str]:
+            return True, "failing on purpose"
+
+    with serving(create_app(Config(extra={"TESTING": True}), store=FailingStore())) as gateway:  # type: ignore[arg-type]
+        body = status_of(gateway.get("/namespaces/demo/vms/fedora"), code)
+    assert (body["reason"], body["message"]) == (reason, str(error))

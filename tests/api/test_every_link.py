@@ -10,7 +10,7 @@ import pytest
 
 from gateway.catalog import CATALOG
 from tests.api.embedded import embedded, kinds_and_names
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 FEDORA, RHEL9, WIN11, CIRROS = (f"/namespaces/demo/vms/{n}" for n in ("fedora", "rhel9", "win11", "cirros"))
 FEDORA_PV = "pvc-8f6a3c1e-0000-4000-8000-000000001006"

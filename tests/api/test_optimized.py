@@ -10,7 +10,7 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.snapshot import SnapshotStore
-from tests.server import Gateway, serving
+from tests.support.gateway import Gateway, serving
 from tests.support.synthetic import synthetic_cluster
 
 FOLLOW = "volumes.pvc.pv,vmi.pod.node,instancetype.revision,preference.revision,networks.nad,datavolumetemplates"

@@ -11,7 +11,7 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from tests.api.embedded import embedded, kinds_and_names
-from tests.server import Gateway, serving
+from tests.support.gateway import Gateway, serving
 
 
 def test_the_cards_example(demo: Gateway) -> None:

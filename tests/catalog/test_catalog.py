@@ -69,7 +69,7 @@ def test_unoptimized_config_registers_nothing() -> None:
 
 
 def test_the_emulator_serves_every_catalogue_kind_as_the_catalogue_declares_it() -> None:
-    from tests.emulator.resources import RESOURCES
+    from tests.support.emulator.resources import RESOURCES
 
     served = {r.kind: r for r in RESOURCES}
     for kind in (k for k in CATALOG.kinds() if not k.part):

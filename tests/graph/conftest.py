@@ -7,7 +7,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import Config
-from tests.server import Gateway, serving
+from tests.support.gateway import Gateway, serving
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import tempfile
 from typing import Any
 
 from gateway.catalog import CATALOG, href_for
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 VM = "/namespaces/demo/vms/"
 NAD = "/namespaces/demo/networkattachmentdefinitions/vlan10"

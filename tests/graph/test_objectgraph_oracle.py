@@ -13,7 +13,7 @@ import pytest
 
 from gateway.catalog import CATALOG
 from gateway.store.snapshot import demo_objects
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 Obj = dict[str, Any]
 Node = tuple[str, str, str, bool, tuple[Any, ...]]  # kind, namespace, name, optional, children

@@ -17,9 +17,8 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.snapshot import SnapshotStore
-from tests.server import Gateway, serving
-from tests.store.conftest import live_config
 from tests.support.apiserver import KubeApiServer
+from tests.support.gateway import Gateway, live_config, serving
 
 
 @pytest.fixture

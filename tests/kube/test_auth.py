@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from gateway.app import create_app
 from gateway.catalog import CATALOG
-from tests.graph.test_objectgraph import below
-from tests.server import Gateway, serving
-from tests.store.conftest import live_config
 from tests.support.apiserver import ADMIN_TOKEN, KubeApiServer
+from tests.support.gateway import Caller, Gateway, live_config, serving
+from tests.support.graphs import below
 from tests.support.waiting import eventually
 
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -65,19 +63,6 @@ POLICY = [
          + rules({"VirtualMachine"}, ["get"], ["win11"])),
     binding("RoleBinding", "carol", "demo", "Role", {"kind": "User", "name": "carol"}),
 ]  # fmt: skip
-
-
-class Caller:
-    def __init__(self, gateway: Gateway, token: str | None) -> None:
-        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {token}"} if token else {}
-
-    def get(self, path: str, **params: str) -> requests.Response:
-        return requests.get(self.gateway.url + path, params=params, headers=self.headers, timeout=30)
-
-    def json(self, path: str, **params: str) -> Any:
-        response = self.get(path, **params)
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 @pytest.fixture(scope="module")

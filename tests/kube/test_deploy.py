@@ -8,11 +8,9 @@ from pathlib import Path
 import yaml
 
 from gateway.app import create_app
-from tests.kube.test_auth import Caller
-from tests.server import serving
-from tests.store.conftest import live_config
 from tests.support.apiserver import ADMIN_TOKEN, KubeApiServer
 from tests.support.demo_requests import REQUESTS
+from tests.support.gateway import Caller, live_config, serving
 from tests.support.processes import ROOT
 
 

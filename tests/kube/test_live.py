@@ -4,37 +4,16 @@ changes seen within bounded waits, bookmarks, and Secrets redacted as they arriv
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.store.kube import KubeApi
 from gateway.store.live import WatchCache
-from tests.server import Gateway, serving
-from tests.store.conftest import live_config
 from tests.support.apiserver import KubeApiServer
 from tests.support.demo_requests import REQUESTS
+from tests.support.gateway import Gateway, live_config, serving
+from tests.support.objects import names, pvc, vm
 from tests.support.waiting import eventually
-
-
-def vm(name: str, namespace: str, **labels: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"runStrategy": "Halted", "template": {"spec": {
-            "volumes": [{"name": "root", "persistentVolumeClaim": {"claimName": "root"}}]}}},
-    }  # fmt: skip
-
-
-def pvc(name: str, namespace: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-    }  # fmt: skip
-
-
-def names(gateway: Gateway, path: str) -> list[str]:
-    return [i["metadata"]["name"] for i in gateway.json(path)["items"]]
 
 
 def test_live_and_direct_answer_every_demo_request_like_a_snapshot_of_the_server(

@@ -12,10 +12,9 @@ import pytest
 import requests
 
 from gateway.app import create_app
-from tests.kube.test_live import pvc
-from tests.server import Gateway, serving
-from tests.store.conftest import live_config
 from tests.support.apiserver import Kube, KubeApiServer
+from tests.support.gateway import Gateway, live_config, serving
+from tests.support.objects import pvc
 from tests.support.sse import watching
 from tests.support.waiting import eventually
 

@@ -17,11 +17,10 @@ import pytest
 import requests
 
 from gateway.app import create_app
-from tests.kube.test_live import names, pvc, vm
-from tests.server import serving
-from tests.store.conftest import live_config
 from tests.support.apiserver import KubeApiServer, KubeError, crd, crd_table, running_apiserver
+from tests.support.gateway import live_config, serving
 from tests.support.kubeconfig import write_kubeconfig
+from tests.support.objects import names, pvc, vm
 from tests.support.processes import running
 from tests.support.relay import Relay
 from tests.support.waiting import eventually, free_port

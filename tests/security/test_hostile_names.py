@@ -17,12 +17,12 @@ from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.kube import Served
 from gateway.store.snapshot import SnapshotStore
-from tests.emulator.cluster import Cluster
-from tests.emulator.rbac import ADMIN, Rbac, Rule
-from tests.emulator.server import EmulatorServer
 from tests.security.test_no_leaks import FORMS, with_marked_secrets
-from tests.server import serving
-from tests.store.conftest import FAST, live_config
+from tests.support.emulated import FAST
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.rbac import ADMIN, Rbac, Rule
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import live_config, serving
 
 # raw path segments, as an attacker sends them: the gateway decodes %3F to "?" and so on
 HOSTILE = (

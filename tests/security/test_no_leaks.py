@@ -17,10 +17,10 @@ from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
 from gateway.store.snapshot import SnapshotStore, demo_objects
-from tests.emulator.cluster import Cluster
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import FAST, live_config
+from tests.support.emulated import FAST
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, live_config, serving
 
 MARKER = "s3cr3t-MARKER-7f1c"
 FORMS = (MARKER, base64.b64encode(MARKER.encode()).decode().rstrip("="), base64.b64encode(MARKER.encode()).decode())

@@ -14,10 +14,10 @@ from gateway.app import create_app
 from gateway.config import Config
 from gateway.follow.paths import FollowError, FollowLimits, parse_follow
 from gateway.follow.tree import LinkTree
-from tests.emulator.cluster import Cluster
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import FAST, live_config
+from tests.support.emulated import FAST
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, live_config, serving
 
 
 @given(st.text(max_size=200))

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 schema = schemathesis.openapi.from_path(Path(__file__).resolve().parent.parent.parent / "openapi.yaml")
 

@@ -13,11 +13,11 @@ import requests
 from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.store.snapshot import demo_objects
-from tests.emulator.cluster import Cluster
-from tests.emulator.rbac import ADMIN, Rbac, Rule
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import FAST, live_config
+from tests.support.emulated import FAST
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.rbac import ADMIN, Rbac, Rule
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, live_config, serving
 from tests.support.sse import Events
 from tests.support.waiting import eventually
 

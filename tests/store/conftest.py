@@ -2,30 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
-from gateway.store.snapshot import SnapshotStore, demo_objects
-from tests.emulator.cluster import Cluster
-from tests.emulator.server import EmulatorServer, Settings
-from tests.server import Gateway, serving
-
-FAST = Settings(bookmark_interval=0.2, max_watch_seconds=30)
-
-
-def demo_cluster() -> Cluster:
-    cluster = Cluster()
-    cluster.load(obj for _, obj in demo_objects(CATALOG))
-    return cluster
-
-
-def live_config(kubeconfig: str, **overrides: Any) -> Config:
-    settings: dict[str, Any] = {"auth": "none", "api_timeout": 5, "extra": {"TESTING": True}, **overrides}
-    return Config(kube=True, kubeconfig=kubeconfig, **settings)
+from gateway.store.snapshot import SnapshotStore
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, live_config, serving
 
 
 @pytest.fixture

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.catalog.kinds import Kind
 from gateway.store.snapshot import demo_objects
-from tests.emulator.cluster import Cluster
-from tests.emulator.rbac import ADMIN, Rbac, Rule
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import FAST, live_config
+from tests.support.emulated import FAST
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.rbac import ADMIN, Rbac, Rule
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Caller, Gateway, live_config, serving
 
 CLUSTER_SCOPED = frozenset(k.plural for k in CATALOG.kinds() if not k.part and not k.namespaced)
 NAMESPACED = frozenset(k.plural for k in CATALOG.kinds() if not k.part and k.namespaced)
@@ -44,19 +42,6 @@ RBAC = Rbac(
              namespaces=frozenset({"demo"}), names=frozenset({"win11"})),
     ],
 )  # fmt: skip
-
-
-class Caller:
-    def __init__(self, gateway: Gateway, token: str | None) -> None:
-        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {token}"} if token else {}
-
-    def get(self, path: str, **params: str) -> requests.Response:
-        return requests.get(self.gateway.url + path, params=params, headers=self.headers, timeout=30)
-
-    def json(self, path: str, **params: str) -> Any:
-        response = self.get(path, **params)
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from tests.emulator.server import EmulatorServer
-from tests.store.conftest import FAST, demo_cluster
 from tests.support.apiserver import kube_bin
+from tests.support.emulated import FAST, demo_cluster
+from tests.support.emulator.server import EmulatorServer
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from tests.emulator.cluster import Cluster
-from tests.emulator.server import EmulatorServer
-from tests.server import Gateway, serving
-from tests.store.conftest import FAST, live_config
+from tests.support.emulated import FAST
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.server import EmulatorServer
+from tests.support.gateway import Gateway, live_config, serving
 from tests.support.waiting import eventually
 
 

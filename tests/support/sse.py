@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from tests.server import Gateway
+from tests.support.gateway import Gateway
 
 
 def _decoded(text: str) -> Any:

@@ -1,4 +1,5 @@
-"""Serve an app on a loopback port in a thread, and talk to it over real HTTP."""
+"""Gateways for tests: an app served on a loopback port in a thread, talked to over real HTTP, and the
+configuration of one in front of a (real or emulated) API server."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from gateway.api.responses import READS_HEADER
+from gateway.config import Config
 
 
 class Gateway:
@@ -45,3 +47,21 @@ def serving(app: Flask) -> Iterator[Gateway]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def live_config(kubeconfig: str, **overrides: Any) -> Config:
+    settings: dict[str, Any] = {"auth": "none", "api_timeout": 5, "extra": {"TESTING": True}, **overrides}
+    return Config(kube=True, kubeconfig=kubeconfig, **settings)
+
+
+class Caller:
+    def __init__(self, gateway: Gateway, token: str | None) -> None:
+        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **params: str) -> requests.Response:
+        return requests.get(self.gateway.url + path, params=params, headers=self.headers, timeout=30)
+
+    def json(self, path: str, **params: str) -> Any:
+        response = self.get(path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.emulator.rbac import DEFAULT, Rbac
-from tests.emulator.resources import RESOURCES, Resource
+from tests.support.emulator.rbac import DEFAULT, Rbac
+from tests.support.emulator.resources import RESOURCES, Resource
 
 Object = dict[str, Any]
 Key = tuple[str | None, str]  # namespace, name

@@ -1,6 +1,6 @@
 """Run the emulator as its own process (benchmarks: an API server that does not share the GIL).
 
-    python -m tests.emulator --port 6443 (--demo | --synthetic N) [--latency SECONDS]
+    python -m tests.support.emulator --port 6443 (--demo | --synthetic N) [--latency SECONDS]
 
 `GET /_emulator/requests` counts the requests served (and the lists among them);
 `POST /_emulator/reset` clears that count; `POST /_emulator/latency?seconds=S` sets the delay.
@@ -17,13 +17,13 @@ from flask import jsonify, request
 
 from gateway.catalog import CATALOG
 from gateway.store.snapshot import demo_objects
-from tests.emulator.cluster import Cluster
-from tests.emulator.server import EmulatorServer, Settings
+from tests.support.emulator.cluster import Cluster
+from tests.support.emulator.server import EmulatorServer, Settings
 from tests.support.synthetic import synthetic_cluster
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.support.emulator", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--demo", action="store_true")
