@@ -130,8 +130,7 @@ class Documents:
     ) -> dict[str, Any]:
         """GET {object}/{rel}: a to-many link as a collection, a to-one link as its target."""
         link = self._link(kind, rel)
-        tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in link.targets})
-        parent = self.entity(store, kind, namespace, name, access)
+        tree, parent = self._below(store, kind, namespace, name, rel, link.targets, follow, access)
         if access is not None and isinstance(link.resolver, Selected | Referrers):
             target = self.catalog.kind(link.targets[0])
             scope = parent.namespace if target.namespaced else None
@@ -169,8 +168,7 @@ class Documents:
         part_kind = self.catalog.kind(link.targets[0])
         if not part_kind.part:
             raise NotFound(f"{rel} of a {kind.name} are objects with their own href; follow their links")
-        tree = self.follow_tree(follow, {Context(part_kind.name, (kind.name, rel))})
-        parent = self.entity(store, kind, namespace, name, access)
+        tree, parent = self._below(store, kind, namespace, name, rel, (part_kind.name,), follow, access)
         (targets,) = self.engine.resolve(store, link, [parent])
         for target in targets:
             if target.obj is not None and target.obj.get("name") == part:
@@ -179,6 +177,21 @@ class Documents:
                 self.engine.embed(store, [(entity, doc)], tree, access)
                 return doc
         raise NotFound(f"{kind.name} {name!r} has no {rel.removesuffix('s')} {part!r}")
+
+    def _below(
+        self,
+        store: Store,
+        kind: Kind,
+        namespace: str | None,
+        name: str,
+        rel: str,
+        targets: tuple[str, ...],
+        follow: str | None,
+        access: Access | None,
+    ) -> tuple[LinkTree, Entity]:
+        """What is followed from the targets of `rel`, and the object they hang from (read, and authorized)."""
+        tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in targets})
+        return tree, self.entity(store, kind, namespace, name, access)
 
     def _link(self, kind: Kind, rel: str) -> Link:
         link = self.catalog.links(kind.name).get(rel)
