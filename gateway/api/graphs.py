@@ -9,9 +9,8 @@ from flask import Response
 
 from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
+from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
-from gateway.catalog.selectors import LabelSelector, Requirement, SelectorError, parse_selector, selector_from_object
-from gateway.errors import BadRequest
 from gateway.graph import appgraph
 from gateway.graph.objectgraph import GraphOptions, flat, to_dot
 from schemas.graphs import (
@@ -31,15 +30,8 @@ def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
     include = body.get("includeOptionalNodes")
     if include is None:
         include = args.get("includeOptionalNodes")
-    requirements: tuple[Requirement, ...] = ()
-    try:
-        if args.get("labelSelector"):
-            requirements += parse_selector(args["labelSelector"]).requirements
-        if body.get("labelSelector"):
-            requirements += selector_from_object(body["labelSelector"]).requirements
-    except SelectorError as e:
-        raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
-    return GraphOptions(include_optional=include is not False, selector=LabelSelector(requirements))
+    selector = label_selector(args.get("labelSelector"), body.get("labelSelector"))
+    return GraphOptions(include_optional=include is not False, selector=selector)
 
 
 @blp.route("/namespaces/<namespace>/<any(vms,vmis):collection>/<name>/objectgraph", methods=["GET", "POST"])
@@ -70,10 +62,7 @@ def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, coll
 @blp.alt_response(400, schema=StatusSchema, description="Malformed label selector")
 @blp.alt_response(404, schema=StatusSchema, description="No VM in this scope")
 def app_graph(args: dict[str, Any], namespace: str) -> Response:
-    try:
-        selector = parse_selector(args["labelSelector"]) if args["labelSelector"] else LabelSelector()
-    except SelectorError as e:
-        raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
+    selector = label_selector(args["labelSelector"])
     state().documents.namespace(namespace)
     graph = state().appgraph.build(request_store(), namespace, selector, access())
     if args["format"] == "dot":

@@ -13,11 +13,10 @@ from flask import Response
 
 from gateway.api.auth import access
 from gateway.api.blueprint import Blueprint
+from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
 from gateway.catalog import Kind
-from gateway.catalog.selectors import LabelSelector, SelectorError, parse_selector
 from gateway.documents import ListParams
-from gateway.errors import BadRequest
 from schemas.entities import EntitySchema, ListSchema
 from schemas.query import AllNamespacesListArgs, FollowArgs, ListArgs, ObjectArgs
 from schemas.status import StatusSchema
@@ -37,18 +36,45 @@ def _documented(func: Any) -> Any:
 
 
 def _list_params(args: dict[str, Any]) -> ListParams:
-    selector = args.get("labelSelector")
-    try:
-        parsed = parse_selector(selector) if selector else None
-    except SelectorError as e:
-        raise BadRequest(f"labelSelector: {e}", field="labelSelector") from e
-    return ListParams(parsed or LabelSelector(), args.get("limit"), args.get("continue_"))
+    return ListParams(label_selector(args.get("labelSelector")), args.get("limit"), args.get("continue_"))
 
 
-def _namespace(kind: Kind, namespace: str | None) -> str | None:
+def _scope(
+    collection: str, namespace: str | None, args: dict[str, Any], listing: bool = False
+) -> tuple[Kind, str | None]:
+    """The kind and namespace a route names: in the path (/namespaces/NS/...), or for the short
+    forms, `?namespace=` (a listing without it spans all namespaces; one object, the default)."""
+    if namespace is not None:
+        return state().documents.kind(collection, namespaced=True), namespace
+    kind = state().documents.kind(collection)
     if not kind.namespaced:
-        return None
-    return namespace or state().config.default_namespace
+        return kind, None
+    return kind, args.get("namespace") or (None if listing else state().config.default_namespace)
+
+
+def _list(args: dict[str, Any], collection: str, namespace: str | None = None) -> Response:
+    kind, scope = _scope(collection, namespace, args, listing=True)
+    docs = state().documents
+    return json_response(docs.collection(request_store(), kind, scope, _list_params(args), args["follow"], access()))
+
+
+def _object(args: dict[str, Any], collection: str, name: str, namespace: str | None = None) -> Response:
+    kind, scope = _scope(collection, namespace, args)
+    return json_response(state().documents.object(request_store(), kind, scope, name, args["follow"], access()))
+
+
+def _related(args: dict[str, Any], collection: str, name: str, rel: str, namespace: str | None = None) -> Response:
+    kind, scope = _scope(collection, namespace, args)
+    docs = state().documents
+    return json_response(docs.related(request_store(), kind, scope, name, rel, args["follow"], access()))
+
+
+def _part(
+    args: dict[str, Any], collection: str, name: str, rel: str, part: str, namespace: str | None = None
+) -> Response:
+    kind, scope = _scope(collection, namespace, args)
+    docs = state().documents
+    return json_response(docs.part(request_store(), kind, scope, name, rel, part, args["follow"], access()))
 
 
 # --- namespaced ----------------------------------------------------------------------------
@@ -59,11 +85,7 @@ def _namespace(kind: Kind, namespace: str | None) -> str | None:
 @blp.response(200, ListSchema)
 @_documented
 def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection, namespaced=True)
-    return json_response(
-        docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"], access())
-    )
+    return _list(args, collection, namespace)
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>")
@@ -71,9 +93,7 @@ def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Re
 @blp.response(200, EntitySchema)
 @_documented
 def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.object(request_store(), kind, namespace, name, args["follow"], access()))
+    return _object(args, collection, name, namespace)
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>/<rel>")
@@ -81,9 +101,7 @@ def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: 
 @blp.response(200, ListSchema, description="A to-many link as a collection; a to-one link as its target")
 @_documented
 def get_namespaced_related(args: dict[str, Any], namespace: str, collection: str, name: str, rel: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"], access()))
+    return _related(args, collection, name, rel, namespace)
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>/<rel>/<part>")
@@ -93,9 +111,7 @@ def get_namespaced_related(args: dict[str, Any], namespace: str, collection: str
 def get_namespaced_part(
     args: dict[str, Any], namespace: str, collection: str, name: str, rel: str, part: str
 ) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection, namespaced=True)
-    return json_response(docs.part(request_store(), kind, namespace, name, rel, part, args["follow"], access()))
+    return _part(args, collection, name, rel, part, namespace)
 
 
 # --- cluster-scoped, and the short forms for namespaced kinds ------------------------------
@@ -106,12 +122,7 @@ def get_namespaced_part(
 @blp.response(200, ListSchema)
 @_documented
 def list_cluster(args: dict[str, Any], collection: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection)
-    namespace = args.get("namespace") if kind.namespaced else None
-    return json_response(
-        docs.collection(request_store(), kind, namespace, _list_params(args), args["follow"], access())
-    )
+    return _list(args, collection)
 
 
 @blp.route("/<collection>/<name>")
@@ -119,11 +130,7 @@ def list_cluster(args: dict[str, Any], collection: str) -> Response:
 @blp.response(200, EntitySchema)
 @_documented
 def get_cluster(args: dict[str, Any], collection: str, name: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection)
-    return json_response(
-        docs.object(request_store(), kind, _namespace(kind, args["namespace"]), name, args["follow"], access())
-    )
+    return _object(args, collection, name)
 
 
 @blp.route("/<collection>/<name>/<rel>")
@@ -131,10 +138,7 @@ def get_cluster(args: dict[str, Any], collection: str, name: str) -> Response:
 @blp.response(200, ListSchema, description="A to-many link as a collection; a to-one link as its target")
 @_documented
 def get_cluster_related(args: dict[str, Any], collection: str, name: str, rel: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection)
-    namespace = _namespace(kind, args["namespace"])
-    return json_response(docs.related(request_store(), kind, namespace, name, rel, args["follow"], access()))
+    return _related(args, collection, name, rel)
 
 
 @blp.route("/<collection>/<name>/<rel>/<part>")
@@ -142,7 +146,4 @@ def get_cluster_related(args: dict[str, Any], collection: str, name: str, rel: s
 @blp.response(200, EntitySchema, description="One sub-entity, such as a VM's volume")
 @_documented
 def get_cluster_part(args: dict[str, Any], collection: str, name: str, rel: str, part: str) -> Response:
-    docs = state().documents
-    kind = docs.kind(collection)
-    namespace = _namespace(kind, args["namespace"])
-    return json_response(docs.part(request_store(), kind, namespace, name, rel, part, args["follow"], access()))
+    return _part(args, collection, name, rel, part)

@@ -13,33 +13,26 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
-from gateway.catalog import CATALOG
-from gateway.config import Config
-from gateway.store.snapshot import SnapshotStore
 from tests.support.apiserver import KubeApiServer
-from tests.support.gateway import Gateway, live_config, serving
+from tests.support.gateway import Gateway, gateway_of_snapshot, gateway_over
 
 
 @pytest.fixture
 def live(apiserver: KubeApiServer, tmp_path: Path) -> Iterator[Gateway]:
     """The gateway over the watch cache, against the real API server."""
-    app = create_app(live_config(apiserver.kubeconfig(tmp_path / "kubeconfig")))
-    with serving(app) as gateway:
+    with gateway_over(apiserver.kubeconfig(tmp_path / "kubeconfig")) as gateway:
         yield gateway
-    app.extensions["gateway"].store.close()
 
 
 @pytest.fixture
 def direct(apiserver: KubeApiServer, tmp_path: Path) -> Iterator[Gateway]:
     """The gateway reading the real API server on every request (--cache none)."""
-    with serving(create_app(live_config(apiserver.kubeconfig(tmp_path / "kubeconfig"), cache="none"))) as gateway:
+    with gateway_over(apiserver.kubeconfig(tmp_path / "kubeconfig"), cache="none") as gateway:
         yield gateway
 
 
 @pytest.fixture
 def snapshot_of(apiserver: KubeApiServer) -> Iterator[Gateway]:
     """What the API server holds now, served from a snapshot: what the live gateway must match."""
-    store = SnapshotStore.from_objects(CATALOG, apiserver.api.dump(), "API server dump")
-    with serving(create_app(Config(extra={"TESTING": True}), store=store)) as gateway:
+    with gateway_of_snapshot(apiserver.api.dump(), "API server dump") as gateway:
         yield gateway

@@ -13,7 +13,11 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from gateway.api.responses import READS_HEADER
+from gateway.app import create_app
+from gateway.catalog import CATALOG
 from gateway.config import Config
+from gateway.store.live import WatchCache
+from gateway.store.snapshot import SnapshotStore
 
 
 class Gateway:
@@ -65,3 +69,23 @@ class Caller:
         response = self.get(path, **params)
         assert response.status_code == 200, response.text
         return response.json()
+
+
+@contextmanager
+def gateway_over(kubeconfig: str, **settings: Any) -> Iterator[Gateway]:
+    """A gateway in front of the API server a kubeconfig names (the watch cache unless `cache="none"`),
+    its watches stopped afterwards."""
+    app = create_app(live_config(kubeconfig, **settings))
+    with serving(app) as gateway:
+        yield gateway
+    store = app.extensions["gateway"].store
+    if isinstance(store, WatchCache):
+        store.close()
+
+
+@contextmanager
+def gateway_of_snapshot(objects: list[dict[str, Any]], source: str) -> Iterator[Gateway]:
+    """The same objects served from a snapshot: what a live gateway must match."""
+    store = SnapshotStore.from_objects(CATALOG, objects, source)
+    with serving(create_app(Config(extra={"TESTING": True}), store=store)) as gateway:
+        yield gateway
