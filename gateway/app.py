@@ -103,7 +103,10 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds, max_reviews=config.max_reviews_per_request))
     versions = store if isinstance(store, Versioned) else None
-    init_caching(app, versions, config.answer_cache_mb * 1024 * 1024)  # after auth: answers are the caller's own
+    # after auth: answers are the caller's own
+    app.extensions["gateway_answers"] = init_caching(
+        app, versions, config.answer_cache_mb * 1024 * 1024, store, CATALOG
+    )
     app.extensions["gateway_live"] = init_live(
         app,
         store,

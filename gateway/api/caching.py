@@ -4,7 +4,10 @@ The ETag hashes the body, which holds every object's uid and resourceVersion and
 query, so equal ETags mean equal answers, from any replica. Each answer is remembered (in an
 LRU bounded by bytes, keyed by path, query and caller) with the generations of the kinds it
 read. While none of those kinds changed, the same request is answered from memory: 304 if the
-client sent the ETag, else the same bytes, without building anything. With `--auth kubernetes`
+client sent the ETag, else the same bytes, without building anything. A store that reports each
+change (the watch cache) makes this precise: an answer is dropped only when an object it read or
+found changes, or an object starts to match one of its searches (`dependents.py`), or a kind it
+read is listed again; changes elsewhere, another VM's VMI or pod, leave it in memory. With `--auth kubernetes`
 an answer also keeps the caller's access decisions it was built on; it is served again only
 when each still holds now (reviews at most `--auth-cache-seconds` old), else it is rebuilt. A store that cannot
 tell what changed (direct reads) never has its answers remembered.
@@ -22,8 +25,10 @@ from flask import Flask, Response, g, request
 
 from gateway.access.policy import Viewer
 from gateway.access.reviews import Check
+from gateway.api.dependents import Dependents
 from gateway.api.responses import READS_HEADER
-from gateway.store import Versioned
+from gateway.catalog import Catalog
+from gateway.store import Epoched, Observable, Versioned
 
 CACHE_HEADER = "X-Gateway-Cache"
 
@@ -36,6 +41,26 @@ class _Answer:
     mimetype: str
     decisions: tuple[tuple[Check, bool], ...] = ()
     """The caller's access decisions the answer was built on: all must still hold to serve it again."""
+    epochs: tuple[tuple[str, int], ...] = ()
+    """Precise mode: each kind's epoch when read; the answer's own changes drop it from memory."""
+
+
+class _Answers(LRUCache[tuple[Any, ...], _Answer]):
+    """The LRU of answers, which forgets an evicted answer's dependencies too."""
+
+    def __init__(self, max_bytes: int, dependents: Dependents[tuple[Any, ...]] | None) -> None:
+        super().__init__(maxsize=max(max_bytes, 1), getsizeof=lambda a: len(a.body) + 200)
+        self.dependents = dependents
+
+    def popitem(self) -> tuple[tuple[Any, ...], _Answer]:
+        key, answer = super().popitem()
+        if self.dependents is not None:
+            self.dependents.forget(key)
+        return key, answer
+
+
+def _changed_since(versions: Versioned | None, generations: tuple[tuple[str, int | None], ...]) -> bool:
+    return versions is not None and any(versions.generation(kind) != gen for kind, gen in generations)
 
 
 def _key() -> tuple[Any, ...]:
@@ -44,12 +69,27 @@ def _key() -> tuple[Any, ...]:
     return request.path, request.query_string, caller
 
 
-def init_caching(app: Flask, versions: Versioned | None, max_bytes: int) -> None:
-    """`max_bytes` bounds the answers kept in memory; 0 keeps none (ETags and 304s still work)."""
-    answers: LRUCache[tuple[Any, ...], _Answer] = LRUCache(
-        maxsize=max(max_bytes, 1), getsizeof=lambda a: len(a.body) + 200
-    )
+def init_caching(
+    app: Flask, versions: Versioned | None, max_bytes: int, changes: Any = None, catalog: Catalog | None = None
+) -> Dependents[tuple[Any, ...]] | None:
+    """`max_bytes` bounds the answers kept in memory; 0 keeps none (ETags and 304s still work).
+    With `changes` (a store that is Observable and Epoched, and the catalogue), invalidation is
+    precise. Returns the dependents index (its size is what tests and /metrics can count)."""
+    precise = isinstance(changes, Observable) and isinstance(changes, Epoched) and catalog is not None
+    dependents: Dependents[tuple[Any, ...]] | None = Dependents(catalog) if precise and catalog else None
+    answers = _Answers(max_bytes, dependents)
     lock = threading.Lock()
+    epochs: Epoched | None = changes if precise else None
+
+    if dependents is not None:
+
+        def invalidate(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+            with lock:
+                for key in dependents.affected(kind, old, new):
+                    answers.pop(key, None)
+                    dependents.forget(key)
+
+        changes.on_change(invalidate)
 
     def cacheable() -> bool:
         # a GET may carry options in its body (virtctl's ObjectGraphOptions): the key does not see them
@@ -63,7 +103,10 @@ def init_caching(app: Flask, versions: Versioned | None, max_bytes: int) -> None
             answer = answers.get(_key())
         if answer is None or versions is None:
             return None
-        if any(versions.generation(kind) != gen for kind, gen in answer.generations):
+        if epochs is not None:
+            if any(epochs.epoch(kind) != epoch for kind, epoch in answer.epochs):
+                return None  # listed again since: changes no event reported
+        elif _changed_since(versions, answer.generations):
             return None
         viewer: Viewer | None = g.get("viewer")
         if viewer is not None and not viewer.confirms(answer.decisions):
@@ -96,9 +139,17 @@ def init_caching(app: Flask, versions: Versioned | None, max_bytes: int) -> None
             if all(gen is not None for _, gen in generations):
                 viewer: Viewer | None = g.get("viewer")
                 decisions = tuple(viewer.decisions.items()) if viewer is not None else ()
+                kept = tuple((kind, epochs.epoch(kind)) for kind, _ in generations) if epochs else ()
+                answer = _Answer(etag, generations, body, response.mimetype or "application/json", decisions, kept)
                 with lock:
-                    answers[_key()] = _Answer(
-                        etag, generations, body, response.mimetype or "application/json", decisions
-                    )
+                    # a change while it was built may have come before the answer was remembered,
+                    # so nothing would drop it: such an answer is not kept
+                    if not _changed_since(versions, generations):
+                        key = _key()
+                        answers[key] = answer
+                        if dependents is not None:
+                            dependents.depend(key, counted)
         conditional: Response = response.make_conditional(request)  # type: ignore[assignment]
         return conditional
+
+    return dependents

@@ -70,6 +70,9 @@ class Query:
     where: Callable[[Object], bool] | None = None
     joined: tuple[Join, frozenset[Hashable]] | None = None
     """A hint: only objects with one of these join keys can match (stores with a join index use it)."""
+    members: tuple[Query, ...] = ()
+    """For a batch read on behalf of narrower queries (one per parent): those. An answer built from
+    it depends only on objects one of them matches, not on everything this wider query reads."""
 
     def matches(self, obj: Object) -> bool:
         m = meta(obj)

@@ -75,7 +75,9 @@ def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Ent
         # one read per namespace, narrowed by a label selector every query shares
         first = members[0].selector
         shared = first if all(q.selector == first for q in members) else LabelSelector()
-        candidates[(kind, namespace)] = store.select(Query(kind, namespace, shared, joined=hint))
+        candidates[(kind, namespace)] = store.select(
+            Query(kind, namespace, shared, joined=hint, members=tuple(members))
+        )
     joined = {where: _by_key(resolver, objs) for where, objs in candidates.items()} if resolver.join else {}
     results = []
     for parent, q in zip(parents, queries, strict=True):

@@ -45,6 +45,14 @@ class Versioned(Protocol):
 
 
 @runtime_checkable
+class Epoched(Protocol):
+    """Tells when a kind's objects were last replaced wholesale (a re-list after 410 Gone, a watch
+    stopped): changes no per-object event reports. A number that only grows, per kind."""
+
+    def epoch(self, kind: str) -> int: ...
+
+
+@runtime_checkable
 class Observable(Protocol):
     """Calls a listener after every change, with the object before and after (None: absent)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from gateway.catalog import Object, ObjectRef, Query
+from gateway.catalog.kinds import meta
 from gateway.store import Store, Versioned
 
 
@@ -21,6 +22,12 @@ class CountingStore:
         """Objects it asked for by name, found or not: a change to one changes the answer."""
         self.scopes: set[tuple[str, str | None]] = set()
         """(kind, namespace) it searched: any change there may change the answer (None: all)."""
+        self.found: set[ObjectRef] = set()
+        """Objects its searches returned: a change to one, or its deletion, changes the answer."""
+        self.queries: list[Query] = []
+        """Its searches by selector or join: an object that starts to match one changes the answer."""
+        self.referrer_queries: list[tuple[ObjectRef, str]] = []
+        """Its reverse-link searches (target, kind): an object that starts to refer to the target does."""
         self.generations: dict[str, int | None] = {}
         """Each kind's generation when first read, before reading: if it still holds, nothing changed since."""
 
@@ -43,12 +50,25 @@ class CountingStore:
     def select(self, query: Query) -> list[Object]:
         self._read(query.kind)
         self.scopes.add((query.kind, query.namespace))
-        return self._store.select(query)
+        self.queries.append(query)
+        return self._found(query.kind, self._store.select(query))
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         self._read(kind)
         self.scopes.add((kind, target.namespace))
-        return self._store.referrers(target, kind)
+        self.referrer_queries.append((target, kind))
+        return self._found(kind, self._store.referrers(target, kind))
+
+    def _found(self, kind: str, objects: list[Object]) -> list[Object]:
+        for obj in objects:
+            self.found.add(ref_of(kind, obj))
+        return objects
 
     def readiness(self) -> tuple[bool, str]:
         return self._store.readiness()
+
+
+def ref_of(kind: str, obj: Object) -> ObjectRef:
+    """The name of an object as read: its namespace as it says (None when it has none)."""
+    m = meta(obj)
+    return ObjectRef(kind, m.get("namespace") or None, str(m.get("name", "")))

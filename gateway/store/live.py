@@ -63,6 +63,8 @@ class KindStats:
     restarts: int = 0
     malformed: int = 0
     bookmarks: int = 0
+    epoch: int = 0
+    """Bumped when the kind is replaced wholesale (a re-list), which no per-object event reports."""
     generation: int = 0
     """Bumped on every change to the kind in the cache (an event, a re-list)."""
     synced: bool = False
@@ -173,7 +175,7 @@ class Reflector:
         with self.cache.lock:
             self.cache.index.replace_kind(self.kind.name, items)
             self.stats.objects = self.cache.index.count(self.kind.name)
-            self.stats.generation = next_generation()
+            self.stats.generation = self.stats.epoch = next_generation()
         self.resource_version = str(meta.get("resourceVersion") or "")
         self.stats.relists += 1
         self.stats.synced = True
@@ -275,7 +277,7 @@ class WatchCache:
             self._start_lock = threading.Lock()
             self._reflectors = {}
             self.index = ObjectIndex(self.catalog)
-            self._stats = {kind: KindStats(generation=next_generation()) for kind in self._stats}
+            self._stats = {kind: KindStats(generation=(g := next_generation()), epoch=g) for kind in self._stats}
             self._closing, self._rediscover = threading.Event(), threading.Event()
             self._first_discovery = threading.Event()
             if self._served is not None:
@@ -331,7 +333,8 @@ class WatchCache:
                 reflector.stopping.set()
             with self.lock:
                 self.index.clear_kind(kind)
-            self._stats[kind] = KindStats(generation=next_generation())
+            stopped = next_generation()
+            self._stats[kind] = KindStats(generation=stopped, epoch=stopped)
 
     def _reap_idle(self) -> None:
         while not self._closing.wait(min(self.idle_seconds / 4, 30.0)):
@@ -360,6 +363,11 @@ class WatchCache:
     def changed(self, kind: str, old: Object | None, new: Object | None) -> None:
         for listener in self._listeners:
             listener(kind, old, new)
+
+    def epoch(self, kind: str) -> int:
+        """Grows when `kind` is listed again or stops being watched: what no per-object event says."""
+        stats = self._stats.get(kind)
+        return stats.epoch if stats is not None else 0
 
     def generation(self, kind: str) -> int:
         """Grows whenever `kind` changes in the cache, is listed again, or stops being watched."""

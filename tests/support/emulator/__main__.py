@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import signal
 import sys
 import threading
@@ -54,6 +55,22 @@ def main() -> None:
         cluster.faults.latency = float(request.args.get("seconds", "0"))
         return jsonify(latency=cluster.faults.latency)
 
+    churning = threading.Event()
+
+    @server.app.post("/_emulator/churn")
+    def churn():  # type: ignore[no-untyped-def]
+        """Status changes at `rate` a second to the VMIs and launcher pods of the running synthetic VMs from
+        index `first` on (the VMs a benchmark does not read), as virt-handler and the kubelet write them."""
+        rate, first = float(request.args.get("rate", "20")), int(request.args.get("first", "0"))
+        churning.clear()
+        if rate > 0:
+            threading.Thread(target=_churn, args=(cluster, args, rate, first, churning), daemon=True).start()
+        return jsonify(rate=rate, first=first)
+
+    @server.app.get("/_emulator/changes")
+    def changes():  # type: ignore[no-untyped-def]
+        return jsonify(changes=cluster.rv)
+
     server.start()
     print(f"emulator serving {sum(1 for _ in cluster.dump())} objects on {server.url}", flush=True)
     stop = threading.Event()
@@ -62,6 +79,23 @@ def main() -> None:
     stop.wait()
     server.stop()
     sys.exit(0)
+
+
+def _churn(cluster: Cluster, args: argparse.Namespace, rate: float, first: int, stop: threading.Event) -> None:
+    vmis = cluster.resource_of({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance"})
+    pods = cluster.resource_of({"apiVersion": "v1", "kind": "Pod"})
+    running = [i for i in range(first, args.synthetic or 0) if i % 2 == 0]
+    step = 0
+    while running and not stop.wait(1 / rate):
+        i = running[step % len(running)]
+        resource, name = (vmis, f"vm-{i:05d}") if step % 2 == 0 else (pods, f"virt-launcher-vm-{i:05d}-abcde")
+        obj = cluster.get(resource, args.namespace, name)
+        if obj is not None:
+            changed = copy.deepcopy(obj)
+            changed.setdefault("status", {})["conditions"] = [{"type": "Ready", "status": "True",
+                                                              "lastProbeTime": f"step-{step}"}]  # fmt: skip
+            cluster.apply(changed)
+        step += 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,121 @@
+"""Pages of many different VMs while other VMs' VMIs and pods change, side by side with the floor.
+
+The emulator (its own process) serves `--vms` synthetic VMs; the gateway (watch cache, remembered
+answers) answers the pages of the first `--pages` VMs in turn, in-process through Flask's test
+client; the floor serves the same bytes for the same paths from a dict. Then the emulator changes
+the status of the VMIs and launcher pods of the other VMs at `--rate` a second, and both run
+again. The gateway's remembered answers are dropped only by changes to what they read, so the
+churn elsewhere should cost it little; the figures are requests per second of each, and their
+ratio, with the cache hits counted.
+
+    .venv/bin/python bench/churn.py [--vms 200] [--pages 100] [--rate 20] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import requests
+from common import UI_PAGE, RemoteEmulator, gateway_config
+from flask import Flask, Response, request
+
+from gateway.app import build_store, create_app
+from gateway.catalog import CATALOG
+
+
+def floor_of(bodies: dict[str, bytes]) -> Any:
+    """The floor: the same bytes for the same paths, from a dict, with nothing else done."""
+    app = Flask("floor")
+
+    @app.get("/namespaces/<namespace>/vms/<name>")
+    def page(namespace: str, name: str) -> Response:
+        return Response(bodies[request.path], mimetype="application/json")
+
+    return app.test_client()
+
+
+class KindGenerationsOnly:
+    """The same watch cache, showing only its per-kind generations: answers are then dropped by any
+    change to a kind they read, as before precise invalidation (the figure it is measured against)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("on_change", "epoch"):
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+    def get(self, ref: Any) -> Any:
+        return self._store.get(ref)
+
+    def get_many(self, kind: str, namespace: Any, names: Any) -> Any:
+        return self._store.get_many(kind, namespace, names)
+
+    def select(self, query: Any) -> Any:
+        return self._store.select(query)
+
+    def referrers(self, target: Any, kind: str) -> Any:
+        return self._store.referrers(target, kind)
+
+    def readiness(self) -> Any:
+        return self._store.readiness()
+
+    def generation(self, kind: str) -> int:
+        return int(self._store.generation(kind))
+
+    def stats(self) -> Any:
+        return self._store.stats()
+
+
+def rate_of(client: Any, paths: list[str], seconds: float) -> tuple[float, int, int]:
+    """Requests per second over `paths` in turn for `seconds`; with the count, and the cache hits."""
+    done = hits = 0
+    deadline = time.perf_counter() + seconds
+    start = time.perf_counter()
+    while time.perf_counter() < deadline:
+        response = client.get(paths[done % len(paths)], query_string={"follow": UI_PAGE})
+        hits += response.headers.get("X-Gateway-Cache") == "hit"
+        done += 1
+    return done / (time.perf_counter() - start), done, hits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vms", type=int, default=200)
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    server = RemoteEmulator("--synthetic", str(args.vms))
+    paths = [f"/namespaces/bench/vms/vm-{i:05d}" for i in range(args.pages)]
+    config = gateway_config(server)
+    precise = create_app(config).test_client()
+    by_kind = create_app(config, store=KindGenerationsOnly(build_store(config, CATALOG))).test_client()  # type: ignore[arg-type]
+    bodies = {p: precise.get(p, query_string={"follow": UI_PAGE}).data for p in paths}
+    floor = floor_of(bodies)
+    for client in (precise, by_kind):  # every page built once, so the runs below measure answering
+        for p in paths:
+            client.get(p, query_string={"follow": UI_PAGE})
+    print(f"| {args.pages} different VM pages of {args.vms} VMs, in turn, {args.seconds:.0f} s each | floor "
+          "| gateway: answers dropped by their own changes | gateway: by any change to a kind they read |")  # fmt: skip
+    print("|---|---|---|---|")
+    for label, rate in (("cluster still", 0.0), (f"{args.rate:.0f} status changes/s to other VMs", args.rate)):
+        requests.post(f"{server.url}/_emulator/churn", params={"rate": rate, "first": args.pages}, timeout=10)
+        before = requests.get(f"{server.url}/_emulator/changes", timeout=10).json()["changes"]
+        fl_rps, _, _ = rate_of(floor, paths, args.seconds)
+        cells = []
+        for client in (precise, by_kind):
+            rps, done, hits = rate_of(client, paths, args.seconds)
+            cells.append(f"{rps:,.0f} req/s, **{rps / fl_rps:.0%}** of the floor, {hits / done:.0%} from memory")
+        changes = requests.get(f"{server.url}/_emulator/changes", timeout=10).json()["changes"] - before
+        print(f"| {label} ({changes} changes in the run) | {fl_rps:,.0f} req/s | {cells[0]} | {cells[1]} |",
+              flush=True)  # fmt: skip
+    requests.post(f"{server.url}/_emulator/churn", params={"rate": 0}, timeout=10)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Which remembered answers a change concerns (unit tests): objects read or found, searches that would
+find a new object, reverse links that a new reference joins; nothing else."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from gateway.api.dependents import Dependents
+from gateway.app import build_documents
+from gateway.catalog import CATALOG, ObjectRef, Query
+from gateway.catalog.selectors import LabelSelector
+from gateway.config import Config
+from gateway.store.counting import CountingStore
+from gateway.store.snapshot import SnapshotStore, demo_objects
+
+DEMO = [obj for _, obj in demo_objects(CATALOG)]
+
+
+def demo(kind: str, name: str) -> dict[str, Any]:
+    return copy.deepcopy(next(o for o in DEMO if o["kind"] == kind and o["metadata"]["name"] == name))
+
+
+def page_reads(path_follow: str, vm: str = "fedora") -> CountingStore:
+    """What building fedora's page with `follow` read, through the optimized batch handlers."""
+    documents = build_documents(Config())
+    reads = CountingStore(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    kind = documents.kind("vms", namespaced=True)
+    documents.object(reads, kind, "demo", vm, path_follow)
+    return reads
+
+
+def test_a_status_change_of_another_vms_vmi_or_pod_concerns_no_page() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    dependents.depend("fedora page", page_reads("vmi.pod,volumes.pvc,instancetype.revision"))
+    for kind, name in (("VirtualMachineInstance", "rhel9"), ("Pod", "virt-launcher-rhel9-7dxqn")):
+        other = next((o for o in DEMO if o["kind"] == kind and o["metadata"]["name"].startswith(name[:20])), None)
+        assert other is not None, name
+        changed = copy.deepcopy(other)
+        changed.setdefault("status", {})["phase"] = "Failed"
+        assert dependents.affected(kind, other, changed) == set(), name
+
+
+def test_a_change_to_an_object_the_page_read_or_found_concerns_it() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    dependents.depend("fedora page", page_reads("vmi.pod"))
+    vmi = demo("VirtualMachineInstance", "fedora")
+    pods = [o for o in DEMO if o["kind"] == "Pod" and o["metadata"]["name"].startswith("virt-launcher-fedora")]
+    assert dependents.affected("VirtualMachineInstance", vmi, {**vmi, "status": {}}) == {"fedora page"}
+    assert dependents.affected("Pod", pods[0], None) == {"fedora page"}  # deleted
+
+
+def test_a_new_object_a_search_would_find_concerns_the_page() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    reads = CountingStore(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    reads.select(Query("IPAMClaim", "demo", LabelSelector.from_labels({"vm.kubevirt.io/name": "win11"})))
+    dependents.depend("win11 claims", reads)
+    claim = {"apiVersion": "k8s.cni.cncf.io/v1alpha1", "kind": "IPAMClaim",
+             "metadata": {"name": "win11.vlan10", "namespace": "demo", "labels": {"vm.kubevirt.io/name": "win11"}},
+             "spec": {"network": "vlan10-net", "interface": "pod0a1b2c3d4e5"}}  # fmt: skip
+    assert dependents.affected("IPAMClaim", None, claim) == {"win11 claims"}
+    elsewhere = copy.deepcopy(claim)
+    elsewhere["metadata"]["namespace"] = "lab"
+    assert dependents.affected("IPAMClaim", None, elsewhere) == set()  # the same labels, another namespace
+    other_vm = copy.deepcopy(claim)
+    other_vm["metadata"]["labels"] = {"vm.kubevirt.io/name": "cirros"}
+    assert dependents.affected("IPAMClaim", None, other_vm) == set()
+
+
+def test_an_object_that_comes_to_refer_to_a_target_concerns_its_reverse_link() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    reads = CountingStore(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    target = ObjectRef("PersistentVolumeClaim", "demo", "fedora-root")
+    reads.referrers(target, "VirtualMachine")
+    dependents.depend("fedora-root's vms", reads)
+    newcomer = demo("VirtualMachine", "cirros")
+    assert dependents.affected("VirtualMachine", None, newcomer) == set()  # cirros mounts its own disk
+    newcomer["spec"]["template"]["spec"]["volumes"].append(
+        {"name": "shared", "persistentVolumeClaim": {"claimName": "fedora-root"}})  # fmt: skip
+    assert dependents.affected("VirtualMachine", None, newcomer) == {"fedora-root's vms"}
+    dependents.forget("fedora-root's vms")
+    assert dependents.affected("VirtualMachine", None, newcomer) == set() and len(dependents) == 0
