@@ -191,10 +191,16 @@ class Reflector:
         }
         events = self.cache.api.watch(self.served.path(), query, self.cache.watch_seconds + 30)
         self.stats.working()
+        opened, seen = time.monotonic(), 0
         for event in events:
             if self.stopping.is_set():
                 return
             self.apply(event)
+            seen += 1
+        if not seen and time.monotonic() - opened < min(1.0, self.cache.watch_seconds / 2):
+            # ended at once with nothing in it: not the server's timeout, so wait before the next one
+            # rather than reconnecting in a tight loop
+            raise ApiError(0, "Disconnected", f"the watch of {self.served.path()} ended as soon as it opened")
 
     def apply(self, event: dict[str, Any]) -> None:
         kind, obj = event.get("type"), event.get("object")
