@@ -110,6 +110,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     app.extensions["gateway_live"] = init_live(
         app,
         store,
+        CATALOG,
         config.max_subscribers,
         config.max_subscribers_per_caller,
         config.heartbeat_seconds,

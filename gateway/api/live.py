@@ -6,9 +6,9 @@ build answered 200 (else its Status is the answer, never an event stream); the c
 is checked again every `--auth-cache-seconds` and the stream closed with a Status event when it
 is revoked; a client gone away is noticed at the next heartbeat. Routes whose answer cannot
 change (probes, metrics, the catalogue) do not stream. Each
-build records what it read (objects by name, and the kinds and namespaces it searched); a
-reverse index from those to subscriptions picks which streams a watch event concerns, so a
-change wakes only the documents it can change. Changes are coalesced over a short window,
+build records what it read (objects by name, what its searches returned, and the searches); the
+same index as remembered answers' (`dependents.py`) picks which streams a watch event concerns,
+so a change wakes only the documents it can change. Changes are coalesced over a short window,
 heartbeats keep idle streams open, and the number of streams is bounded.
 """
 
@@ -19,7 +19,6 @@ import select
 import socket
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +27,11 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, request, stream_with_context
 from werkzeug.test import EnvironBuilder
 
-from gateway.catalog import ObjectRef
-from gateway.catalog.kinds import meta
+from gateway.api.dependents import Dependents
+from gateway.catalog import Catalog
 from gateway.errors import BadRequest, GatewayError
 from gateway.store import Observable, Store, Versioned
+from gateway.store.counting import CountingStore
 
 COALESCE_SECONDS = 0.1
 STREAMING_BLUEPRINTS = frozenset({"objects", "graphs"})
@@ -47,19 +47,16 @@ class TooManySubscribers(GatewayError):
 class Subscription:
     caller: str = ""
     changed: threading.Event = field(default_factory=threading.Event)
-    objects: set[ObjectRef] = field(default_factory=set)
-    scopes: set[tuple[str, str | None]] = field(default_factory=set)
 
 
 class Subscriptions:
-    """Live streams and the reverse index from what they read to them."""
+    """Live streams, and which of them a change concerns (the same index as remembered answers')."""
 
-    def __init__(self, limit: int, per_caller: int) -> None:
+    def __init__(self, limit: int, per_caller: int, catalog: Catalog) -> None:
         self.limit, self.per_caller = limit, per_caller
         self._lock = threading.Lock()
         self._all: set[Subscription] = set()
-        self._by_object: dict[ObjectRef, set[Subscription]] = defaultdict(set)
-        self._by_scope: dict[tuple[str, str | None], set[Subscription]] = defaultdict(set)
+        self._dependents: Dependents[Subscription] = Dependents(catalog)
 
     def __len__(self) -> int:
         return len(self._all)
@@ -79,45 +76,27 @@ class Subscriptions:
             self._all.add(subscription)
             return subscription
 
-    def depend(self, subscription: Subscription, objects: set[ObjectRef], scopes: set[tuple[str, str | None]]) -> None:
-        with self._lock:
-            self._forget(subscription)
-            subscription.objects, subscription.scopes = set(objects), set(scopes)
-            for ref in objects:
-                self._by_object[ref].add(subscription)
-            for scope in scopes:
-                self._by_scope[scope].add(subscription)
+    def depend(self, subscription: Subscription, reads: CountingStore) -> None:
+        self._dependents.depend(subscription, reads)
 
     def close(self, subscription: Subscription) -> None:
+        self._dependents.forget(subscription)
         with self._lock:
-            self._forget(subscription)
             self._all.discard(subscription)
 
-    def _forget(self, subscription: Subscription) -> None:
-        for ref in subscription.objects:
-            self._by_object[ref].discard(subscription)
-        for scope in subscription.scopes:
-            self._by_scope[scope].discard(subscription)
-
     def notify(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        """A watch event: wake the streams whose documents read this object or searched where it is."""
-        with self._lock:
-            woken: set[Subscription] = set()
-            for obj in (old, new):
-                if obj is None:
-                    continue
-                namespace = meta(obj).get("namespace") or None
-                woken |= self._by_object.get(ObjectRef(kind, namespace, str(meta(obj).get("name", ""))), set())
-                woken |= self._by_scope.get((kind, namespace), set()) | self._by_scope.get((kind, None), set())
-        for subscription in woken:
+        """A watch event: wake the streams whose documents read this object or would find it now."""
+        for subscription in self._dependents.affected(kind, old, new):
             subscription.changed.set()
 
 
-def init_live(app: Flask, store: Store, limit: int, per_caller: int, heartbeat: float, recheck: float) -> Subscriptions:
+def init_live(
+    app: Flask, store: Store, catalog: Catalog, limit: int, per_caller: int, heartbeat: float, recheck: float
+) -> Subscriptions:
     """Streams need a store that can tell what changed (not direct reads); one that also calls
     listeners wakes exactly the streams a change concerns. `recheck`: seconds between
     re-authorizations of a stream's caller (`--auth-cache-seconds`)."""
-    subscriptions = Subscriptions(limit, per_caller)
+    subscriptions = Subscriptions(limit, per_caller, catalog)
     streams = isinstance(store, Observable | Versioned)
     if isinstance(store, Observable):
         store.on_change(subscriptions.notify)
@@ -151,7 +130,7 @@ def init_live(app: Flask, store: Store, limit: int, per_caller: int, heartbeat: 
         viewer = g.get("viewer")
         subscription = subscriptions.open(viewer.user.name if viewer is not None else str(request.remote_addr))
         if reads is not None:
-            subscriptions.depend(subscription, reads.objects, reads.scopes)
+            subscriptions.depend(subscription, reads)
         client = client_socket(request.environ)
         every = recheck if viewer is not None else math.inf
 
@@ -171,7 +150,7 @@ def init_live(app: Flask, store: Store, limit: int, per_caller: int, heartbeat: 
                     next_check = time.monotonic() + every  # a change, or the caller's access is due a check
                     status, document, reads = build(path, query, headers)
                     if reads is not None:
-                        subscriptions.depend(subscription, reads.objects, reads.scopes)
+                        subscriptions.depend(subscription, reads)
                     if status in (401, 403):  # revoked: say so, and close
                         yield frame("status", document)
                         return

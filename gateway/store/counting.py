@@ -16,12 +16,8 @@ class CountingStore:
         self._store = store
         self._versions = versions
         self.reads = 0
-        self.kinds: set[str] = set()
-        """The kinds this request read: what its answer can depend on."""
         self.objects: set[ObjectRef] = set()
         """Objects it asked for by name, found or not: a change to one changes the answer."""
-        self.scopes: set[tuple[str, str | None]] = set()
-        """(kind, namespace) it searched: any change there may change the answer (None: all)."""
         self.found: set[ObjectRef] = set()
         """Objects its searches returned: a change to one, or its deletion, changes the answer."""
         self.queries: list[Query] = []
@@ -33,7 +29,6 @@ class CountingStore:
 
     def _read(self, kind: str) -> None:
         self.reads += 1
-        self.kinds.add(kind)
         if kind not in self.generations:
             self.generations[kind] = self._versions.generation(kind) if self._versions is not None else None
 
@@ -49,13 +44,11 @@ class CountingStore:
 
     def select(self, query: Query) -> list[Object]:
         self._read(query.kind)
-        self.scopes.add((query.kind, query.namespace))
         self.queries.append(query)
         return self._found(query.kind, self._store.select(query))
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         self._read(kind)
-        self.scopes.add((kind, target.namespace))
         self.referrer_queries.append((target, kind))
         return self._found(kind, self._store.referrers(target, kind))
 
