@@ -62,24 +62,12 @@ class Dependents(Generic[K]):
     def _forget(self, holder: K) -> None:
         objects, scopes, referred = self._held.pop(holder, (set(), set(), set()))
         for pair in referred:
-            waiting = self._by_referred.get(pair)
-            if waiting is not None:
-                waiting.discard(holder)
-                if not waiting:
-                    del self._by_referred[pair]
-                    self._referred_kinds[pair[0]] -= 1
+            if _drop(self._by_referred, pair, holder):
+                self._referred_kinds[pair[0]] -= 1
         for ref in objects:
-            holders = self._by_object.get(ref)
-            if holders is not None:
-                holders.discard(holder)
-                if not holders:
-                    del self._by_object[ref]
+            _drop(self._by_object, ref, holder)
         for scope in scopes:
-            searches = self._by_scope.get(scope)
-            if searches is not None:
-                searches.pop(holder, None)
-                if not searches:
-                    del self._by_scope[scope]
+            _drop(self._by_scope, scope, holder)
 
     def affected(self, kind: str, old: Object | None, new: Object | None) -> set[K]:
         """The holders a change of one object concerns (old or new None: it appeared, or was deleted)."""
@@ -104,6 +92,21 @@ class Dependents(Generic[K]):
             return set(self._catalog.references(self._catalog.kind(kind), obj))
         except Exception:  # a malformed object: its references are unknown, and so is who it concerns
             return {target for k, target in self._by_referred if k == kind}
+
+
+def _drop(index: Any, key: Any, holder: Any) -> bool:
+    """Take `holder` out of `index[key]` (a set or a dict), and the key once nothing is left: True then."""
+    held = index.get(key)
+    if held is None:
+        return False
+    if isinstance(held, dict):
+        held.pop(holder, None)
+    else:
+        held.discard(holder)
+    if held:
+        return False
+    del index[key]
+    return True
 
 
 def _safely(match: Matcher, obj: Object) -> Any:
