@@ -4,8 +4,10 @@ and the decisions an answer was built on (so that a remembered answer is served 
 from __future__ import annotations
 
 from gateway.access.reviews import Authorizer, Check, User
-from gateway.catalog import Kind
+from gateway.catalog import CATALOG, Kind, Link, Named
 from gateway.errors import BadRequest
+from gateway.follow.followers import Target
+from gateway.follow.policy import scope_of
 
 
 class TooManyReviews(BadRequest):
@@ -50,6 +52,21 @@ class Viewer:
         if unreviewed:
             self._spend(len(unreviewed))
             self.authorizer.allowed_all(self.user, unreviewed)
+
+    def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
+        """A missing object is as private as a present one. A target the parent names needs `get`;
+        one found by a query (a selector, a reverse link) also needs `list` of its kind where it
+        was searched: the query's answer is a listing."""
+        kind, where, name = scope_of(target, namespace)
+        if not isinstance(link.resolver, Named) and not self.may_list(kind, where):
+            return False
+        return self.may_get(kind, where, name)
+
+    def missing_reason(self, target: Target) -> str:
+        probe = target.probe
+        if target.obj is not None or probe is None:
+            return target.reason
+        return target.reason if self.may_get(CATALOG.kind(probe.kind), probe.namespace, probe.name) else "Forbidden"
 
     def confirms(self, decisions: tuple[tuple[Check, bool], ...]) -> bool:
         """Whether every decision an earlier answer depended on still holds for this caller."""

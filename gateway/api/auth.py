@@ -7,7 +7,7 @@ from flask import Flask, g, request
 from gateway.access.policy import Viewer
 from gateway.access.reviews import Authorizer
 from gateway.errors import Unauthorized
-from gateway.follow.engine import Access
+from gateway.follow.policy import Policy
 
 # no cluster data here: probes, metrics, the collections and the catalogue, the page's HTML
 PUBLIC = frozenset({"/healthz", "/readyz", "/metrics", "/", "/catalog", "/ui/graph"})
@@ -24,7 +24,7 @@ def init_auth(app: Flask, authorizer: Authorizer) -> None:
         g.viewer = Viewer(authorizer.authenticate(token.strip()), authorizer)
 
 
-def access() -> Access | None:
+def access() -> Policy | None:
     """The caller's view of the cluster, or None when the gateway runs without auth."""
     viewer: Viewer | None = g.get("viewer")
     return viewer

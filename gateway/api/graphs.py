@@ -35,8 +35,8 @@ def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
 
 
 @blp.route("/namespaces/<namespace>/<any(vms,vmis):collection>/<name>/objectgraph", methods=["GET", "POST"])
-@blp.arguments(ObjectGraphArgs, location="query")
-@blp.arguments(ObjectGraphOptionsSchema, location="json", required=False)
+@blp.arguments(ObjectGraphArgs(), location="query")
+@blp.arguments(ObjectGraphOptionsSchema(), location="json", required=False)
 @blp.response(
     200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree ({items} with format=flat, DOT with dot)"
 )
@@ -56,7 +56,7 @@ def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, coll
 
 
 @blp.route("/namespaces/<namespace>/graph")
-@blp.arguments(AppGraphArgs, location="query")
+@blp.arguments(AppGraphArgs(), location="query")
 @blp.response(200, AppGraphSchema, description="Radius-shaped application graph (or Graphviz DOT with format=dot)")
 @blp.doc(responses={"200": {"content": {"text/vnd.graphviz": {"schema": {"type": "string"}}}}})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed label selector")

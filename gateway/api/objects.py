@@ -81,7 +81,7 @@ def _part(
 
 
 @blp.route("/namespaces/<namespace>/<collection>")
-@blp.arguments(ListArgs, location="query")
+@blp.arguments(ListArgs(), location="query")
 @blp.response(200, ListSchema)
 @_documented
 def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Response:
@@ -89,7 +89,7 @@ def list_namespaced(args: dict[str, Any], namespace: str, collection: str) -> Re
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>")
-@blp.arguments(FollowArgs, location="query")
+@blp.arguments(FollowArgs(), location="query")
 @blp.response(200, EntitySchema)
 @_documented
 def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: str) -> Response:
@@ -97,7 +97,7 @@ def get_namespaced(args: dict[str, Any], namespace: str, collection: str, name: 
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>/<rel>")
-@blp.arguments(FollowArgs, location="query")
+@blp.arguments(FollowArgs(), location="query")
 @blp.response(200, ListSchema, description="A to-many link as a collection; a to-one link as its target")
 @_documented
 def get_namespaced_related(args: dict[str, Any], namespace: str, collection: str, name: str, rel: str) -> Response:
@@ -105,7 +105,7 @@ def get_namespaced_related(args: dict[str, Any], namespace: str, collection: str
 
 
 @blp.route("/namespaces/<namespace>/<collection>/<name>/<rel>/<part>")
-@blp.arguments(FollowArgs, location="query")
+@blp.arguments(FollowArgs(), location="query")
 @blp.response(200, EntitySchema, description="One sub-entity, such as a VM's volume")
 @_documented
 def get_namespaced_part(
@@ -118,7 +118,7 @@ def get_namespaced_part(
 
 
 @blp.route("/<collection>")
-@blp.arguments(AllNamespacesListArgs, location="query")
+@blp.arguments(AllNamespacesListArgs(), location="query")
 @blp.response(200, ListSchema)
 @_documented
 def list_cluster(args: dict[str, Any], collection: str) -> Response:
@@ -126,7 +126,7 @@ def list_cluster(args: dict[str, Any], collection: str) -> Response:
 
 
 @blp.route("/<collection>/<name>")
-@blp.arguments(ObjectArgs, location="query")
+@blp.arguments(ObjectArgs(), location="query")
 @blp.response(200, EntitySchema)
 @_documented
 def get_cluster(args: dict[str, Any], collection: str, name: str) -> Response:
@@ -134,7 +134,7 @@ def get_cluster(args: dict[str, Any], collection: str, name: str) -> Response:
 
 
 @blp.route("/<collection>/<name>/<rel>")
-@blp.arguments(ObjectArgs, location="query")
+@blp.arguments(ObjectArgs(), location="query")
 @blp.response(200, ListSchema, description="A to-many link as a collection; a to-one link as its target")
 @_documented
 def get_cluster_related(args: dict[str, Any], collection: str, name: str, rel: str) -> Response:
@@ -142,7 +142,7 @@ def get_cluster_related(args: dict[str, Any], collection: str, name: str, rel: s
 
 
 @blp.route("/<collection>/<name>/<rel>/<part>")
-@blp.arguments(ObjectArgs, location="query")
+@blp.arguments(ObjectArgs(), location="query")
 @blp.response(200, EntitySchema, description="One sub-entity, such as a VM's volume")
 @_documented
 def get_cluster_part(args: dict[str, Any], collection: str, name: str, rel: str, part: str) -> Response:

@@ -8,6 +8,7 @@ Pure: no I/O, no Flask, no Kubernetes client.
 from gateway.catalog import core, kubevirt
 from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for
 from gateway.catalog.links import (
+    DERIVED,
     Catalog,
     Computed,
     Entity,
@@ -20,7 +21,9 @@ from gateway.catalog.links import (
     Query,
     Referrers,
     Selected,
+    named_refs,
     part_entity,
+    parts_of,
 )
 
 
@@ -39,6 +42,7 @@ CATALOG = build()
 
 __all__ = [
     "CATALOG",
+    "DERIVED",
     "Catalog",
     "Computed",
     "Entity",
@@ -55,5 +59,7 @@ __all__ = [
     "Referrers",
     "Selected",
     "href_for",
+    "named_refs",
     "part_entity",
+    "parts_of",
 ]

@@ -16,8 +16,10 @@ Pure: no I/O, no Flask, no Kubernetes client.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for, meta
 from gateway.catalog.selectors import LabelSelector
@@ -38,6 +40,23 @@ class Entity:
     missing: str | None = None
     """Why a named target is absent (NotFound, GarbageCollected, Forbidden): a stand-in entity that
     carries only its name, so that steps beyond it (a revision the VM pinned) can still be resolved."""
+    _memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
+
+    def memo(self) -> dict[Any, Any]:
+        """What links derive from this entity (names, parts, its links map), computed once.
+
+        For an object a store holds, shared by every entity of it across requests: a store
+        replaces an object when it changes, never changes it in place, and forgets its memo then.
+        """
+        if self._memo is None:
+            memo = DERIVED.of(self.owner().obj, self.href)
+            object.__setattr__(self, "_memo", memo)
+            return memo
+        return self._memo
+
+    def owner(self) -> Entity:
+        """The object this entity is, or (for a sub-entity) is carved from."""
+        return self.parent.owner() if self.kind.part and self.parent is not None else self
 
     @property
     def name(self) -> str:
@@ -49,6 +68,13 @@ class Entity:
     def uid(self) -> str | None:
         uid = meta(self.obj).get("uid")
         return str(uid) if uid else None
+
+    @property
+    def via(self) -> tuple[str, str] | None:
+        """(parent kind, rel) that reached this entity: what path-dependent links look at."""
+        if self.parent is None or self.rel is None:
+            return None
+        return self.parent.kind.name, self.rel
 
     def ref(self) -> ObjectRef:
         return ObjectRef(self.kind.name, self.namespace if self.kind.namespaced else None, self.name)
@@ -139,6 +165,64 @@ class Computed:
 
 
 Resolver = Named | Selected | Parts | Referrers | Computed
+
+
+def named_refs(entity: Entity, link: Link) -> list[ObjectRef]:
+    """What `entity` names through `link`, computed once per object version."""
+    resolver = link.resolver
+    assert isinstance(resolver, Named)
+    if link.via:  # a path-dependent link reads the parent too: not a property of this object alone
+        return resolver.refs(entity)
+    memo = entity.memo()
+    found: list[ObjectRef] | None = memo.get(link.rel)
+    if found is None:
+        found = memo[link.rel] = resolver.refs(entity)
+    return found
+
+
+def parts_of(entity: Entity, link: Link) -> list[Object]:
+    """The parts `link` carves out of `entity`, carved once per object version."""
+    resolver = link.resolver
+    assert isinstance(resolver, Parts)
+    if link.via:
+        return resolver.parts(entity)
+    memo = entity.memo()
+    found: list[Object] | None = memo.get(link.rel)
+    if found is None:
+        found = memo[link.rel] = resolver.parts(entity)
+    return found
+
+
+class DerivedMemos:
+    """What links derive from the objects stores hold, while they hold them.
+
+    A store's index says when it starts to hold an object (`keep`) and when it lets it go
+    (`forget`); an object no store keeps gets a memo for one entity only. Held by identity:
+    while kept, the object is alive, so its id names it and nothing else.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[int, Object] = {}
+        self._memos: dict[int, dict[str, dict[Any, Any]]] = {}
+        """By the object's id, then by href: the object itself and the parts carved from it."""
+
+    def keep(self, obj: Object) -> None:
+        self._kept[id(obj)] = obj
+
+    def forget(self, obj: Object) -> None:
+        if self._kept.get(id(obj)) is obj:
+            del self._kept[id(obj)]
+            self._memos.pop(id(obj), None)
+
+    def of(self, obj: Object, href: str) -> dict[Any, Any]:
+        """The memo of the entity at `href` carved from (or being) `obj`."""
+        if self._kept.get(id(obj)) is not obj:
+            return {}
+        # setdefault is atomic under the GIL: two threads asking at once get the same memo
+        return self._memos.setdefault(id(obj), {}).setdefault(href, {})
+
+
+DERIVED = DerivedMemos()
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +352,13 @@ class Catalog:
                 self._by_via[key] = found
         return found
 
-    def all_links(self, kind: str) -> dict[str, Link]:
-        return dict(self._links[kind])
+    def link(self, kind: str, rel: str) -> Link:
+        """One link of `kind`, whatever path reached it."""
+        return self._links[kind][rel]
+
+    def all_links(self, kind: str) -> Mapping[str, Link]:
+        """Every link of `kind`, whatever the path: a read-only view, not a copy (the graphs ask often)."""
+        return MappingProxyType(self._links[kind])
 
     def references(self, kind: Kind, obj: Object) -> Iterator[ObjectRef]:
         """Every object this one names, directly or through its parts.

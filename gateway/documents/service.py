@@ -14,9 +14,11 @@ from gateway.catalog.kinds import meta
 from gateway.catalog.names import NameRule, name_problem
 from gateway.catalog.selectors import LabelSelector
 from gateway.documents.pages import paginate
+from gateway.documents.representation import render, rendered
 from gateway.errors import BadRequest, Forbidden, NotFound
-from gateway.follow.engine import Access, FollowEngine
+from gateway.follow.engine import FollowEngine, Resolved
 from gateway.follow.paths import parse_follow
+from gateway.follow.policy import Policy
 from gateway.follow.tree import LinkTree
 from gateway.follow.validate import Context, validate
 from gateway.store import Store
@@ -48,7 +50,7 @@ class Documents:
         return kind
 
     def entity(
-        self, store: Store, kind: Kind, namespace: str | None, name: str, access: Access | None = None
+        self, store: Store, kind: Kind, namespace: str | None, name: str, access: Policy | None = None
     ) -> Entity:
         """The object a request is about; 400 for a name the API server would refuse, then 403
         before any read if the caller may not get it."""
@@ -83,13 +85,12 @@ class Documents:
         namespace: str | None,
         name: str,
         follow: str | None,
-        access: Access | None = None,
+        access: Policy | None = None,
     ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
-        entity = self.entity(store, kind, namespace, name, access)
-        doc = self.engine.document(entity)
-        self.engine.embed(store, [(entity, doc)], tree, access)
-        return doc
+        node = Resolved(self.entity(store, kind, namespace, name, access))
+        self.engine.follow(store, [node], tree, access)
+        return render(node, self.catalog)
 
     def collection(
         self,
@@ -98,7 +99,7 @@ class Documents:
         namespace: str | None,
         params: ListParams,
         follow: str | None,
-        access: Access | None = None,
+        access: Policy | None = None,
     ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
         namespace = self.namespace(namespace) if kind.namespaced else None
@@ -108,13 +109,13 @@ class Documents:
         objects = store.select(Query(kind.name, namespace if kind.namespaced else None, params.selector))
         positions = [(str(meta(o).get("namespace") or ""), str(meta(o).get("name", ""))) for o in objects]
         page, token = paginate(objects, positions, params.limit, params.token)
-        roots = [(e, self.engine.document(e)) for e in (Entity.root(kind, o) for o in page)]
-        self.engine.embed(store, roots, tree, access)
+        roots = [Resolved(Entity.root(kind, o)) for o in page]
+        self.engine.follow(store, roots, tree, access)
         envelope: dict[str, Any] = {
             "kind": f"{kind.name}List",
             "href": href_for(kind, namespace) if namespace or not kind.namespaced else f"/{kind.collection}",
             "metadata": {"continue": token} if token else {},
-            "items": [doc for _, doc in roots],
+            "items": [render(node, self.catalog) for node in roots],
         }
         return envelope
 
@@ -126,7 +127,7 @@ class Documents:
         name: str,
         rel: str,
         follow: str | None,
-        access: Access | None = None,
+        access: Policy | None = None,
     ) -> dict[str, Any]:
         """GET {object}/{rel}: a to-many link as a collection, a to-one link as its target."""
         link = self._link(kind, rel)
@@ -138,19 +139,19 @@ class Documents:
                 where = f" in namespace {scope!r}" if scope else ""
                 raise Forbidden(f"{target.plural} is forbidden: you may not list them{where}")
         (targets,) = self.engine.resolve(store, link, [parent], access)
-        rendered = [(d, e) for d, e in (self.engine.render(parent, link, t, access) for t in targets) if d]
-        self.engine.embed(store, [(e, d) for d, e in rendered if e is not None], tree, access)
+        (items,) = self.engine.items(link, [parent], [targets], access)
+        self.engine.follow(store, [i for i in items if isinstance(i, Resolved)], tree, access)
         if link.many:
             target_kind = link.targets[0] if len(link.targets) == 1 else "Object"
             return {
                 "kind": f"{target_kind}List",
                 "href": f"{parent.href}/{rel}",
                 "metadata": {},
-                "items": [d for d, _ in rendered],
+                "items": [rendered(i, self.catalog) for i in items],
             }
-        if not rendered:
+        if not items:
             raise NotFound(f"{kind.name} {name!r} has no {rel!r}")
-        return rendered[0][0]
+        return rendered(items[0], self.catalog)
 
     def part(
         self,
@@ -161,7 +162,7 @@ class Documents:
         rel: str,
         part: str,
         follow: str | None,
-        access: Access | None = None,
+        access: Policy | None = None,
     ) -> dict[str, Any]:
         """GET {object}/{rel}/{name}: one sub-entity, such as a VM's volume."""
         link = self._link(kind, rel)
@@ -172,10 +173,9 @@ class Documents:
         (targets,) = self.engine.resolve(store, link, [parent])
         for target in targets:
             if target.obj is not None and target.obj.get("name") == part:
-                entity = self.engine.target_entity(parent, rel, target)
-                doc = self.engine.document(entity)
-                self.engine.embed(store, [(entity, doc)], tree, access)
-                return doc
+                node = Resolved(self.engine.target_entity(parent, rel, target))
+                self.engine.follow(store, [node], tree, access)
+                return render(node, self.catalog)
         raise NotFound(f"{kind.name} {name!r} has no {rel.removesuffix('s')} {part!r}")
 
     def _below(
@@ -187,7 +187,7 @@ class Documents:
         rel: str,
         targets: tuple[str, ...],
         follow: str | None,
-        access: Access | None,
+        access: Policy | None,
     ) -> tuple[LinkTree, Entity]:
         """What is followed from the targets of `rel`, and the object they hang from (read, and authorized)."""
         tree = self.follow_tree(follow, {Context(t, (kind.name, rel)) for t in targets})

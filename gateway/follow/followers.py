@@ -18,6 +18,8 @@ from gateway.catalog import (
     Parts,
     Referrers,
     Selected,
+    named_refs,
+    parts_of,
 )
 from gateway.store import Store
 
@@ -40,7 +42,7 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
     resolver = link.resolver
     if isinstance(resolver, Named):
         targets = []
-        for ref in resolver.refs(parent):
+        for ref in named_refs(parent, link):
             obj = store.get(ref)
             kind = catalog.kind(ref.kind)
             if obj is not None:
@@ -57,7 +59,7 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
         return selected_targets(catalog, link, resolver, parent, found)
     if isinstance(resolver, Parts):
         kind = catalog.kind(link.targets[0])
-        return [Target(kind, part) for part in resolver.parts(parent)]
+        return [Target(kind, part) for part in parts_of(parent, link)]
     if isinstance(resolver, Computed):
         raise TypeError(f"{link.rel} is computed: the engine resolves it through its providers")
     if isinstance(resolver, Referrers):

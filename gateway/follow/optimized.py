@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 
-from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Selected
+from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Selected, named_refs
 from gateway.catalog.selectors import LabelSelector
 from gateway.follow.followers import Target, selected_targets
 from gateway.follow.registry import HandlerRegistry
@@ -20,7 +20,7 @@ from gateway.store import Store
 def batch_named(store: Store, catalog: Catalog, link: Link, parents: list[Entity]) -> list[list[Target]]:
     resolver = link.resolver
     assert isinstance(resolver, Named)
-    wanted = [resolver.refs(p) for p in parents]
+    wanted = [named_refs(p, link) for p in parents]
     found = _get_all(store, {r for refs in wanted for r in refs})
     evidence: dict[ObjectRef, Object] = {}
     if resolver.missing is not None:

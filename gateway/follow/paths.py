@@ -31,6 +31,13 @@ class FollowError(BadRequest):
         super().__init__(message, field="follow", reason=reason)
 
 
+class TooLarge(FollowError):
+    """Following would embed more objects, or more bytes, than the limits allow."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="RequestEntityTooLarge")
+
+
 DEFAULT_LIMITS = FollowLimits()
 
 

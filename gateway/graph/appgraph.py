@@ -18,7 +18,8 @@ from typing import Any
 from gateway.catalog import Catalog, Entity, Query, href_for, refs
 from gateway.catalog.selectors import LabelSelector
 from gateway.errors import Forbidden, NotFound
-from gateway.follow.engine import Access, FollowEngine
+from gateway.follow.engine import FollowEngine
+from gateway.follow.policy import Policy
 from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat, quoted
 from gateway.store import Store
 
@@ -59,7 +60,7 @@ class ApplicationGraphBuilder:
         self.objects = ObjectGraphBuilder(engine)
 
     def build(
-        self, store: Store, namespace: str, selector: LabelSelector, access: Access | None = None
+        self, store: Store, namespace: str, selector: LabelSelector, access: Policy | None = None
     ) -> dict[str, Any]:
         vm_kind, vmi_kind = self.catalog.kind("VirtualMachine"), self.catalog.kind("VirtualMachineInstance")
         if access is not None and not access.may_list(vm_kind, namespace):

@@ -17,8 +17,9 @@ from typing import Any
 
 from gateway.catalog import Catalog, Entity, GraphStep, Kind, Link, Named, Selected, href_for
 from gateway.catalog.selectors import LabelSelector
-from gateway.follow.engine import Access, FollowEngine
+from gateway.follow.engine import FollowEngine
 from gateway.follow.followers import Target
+from gateway.follow.policy import Policy
 from gateway.store import Store
 
 DEPENDENCY = "kubevirt.io/dependency-type"
@@ -31,7 +32,7 @@ class _Run:
     """One build: the request's store view and what its caller may see."""
 
     store: Store
-    access: Access | None
+    access: Policy | None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class ObjectGraphBuilder:
         store: Store,
         roots: list[Entity],
         options: GraphOptions = GraphOptions(),
-        access: Access | None = None,
+        access: Policy | None = None,
     ) -> list[Node]:
         """One graph per root (VMs or VMIs), resolved together: one read per kind per step.
 
@@ -81,7 +82,7 @@ class ObjectGraphBuilder:
             graphs.append(graph)
         return graphs
 
-    def provide(self, store: Store, roots: list[Entity], access: Access | None) -> list[Node]:
+    def provide(self, store: Store, roots: list[Entity], access: Policy | None) -> list[Node]:
         """The `objectgraph` link's provider: the follow engine embeds what this returns."""
         return self.build(store, roots, access=access)
 
@@ -115,14 +116,9 @@ class ObjectGraphBuilder:
             return out
         made: list[tuple[int, Node, Entity | None]] = []
         collected: list[tuple[int, Entity]] = []
-        resolved = list(self._resolve(run, current, rel, step))
-        if run.access is not None:
-            run.access.prefetch([(t.kind, t.namespace, t.name) for _, _, t, _ in resolved if t is not None])
-        for i, parent, target, link in resolved:
+        for i, parent, target, _ in self._resolve(run, current, rel, step):
             if target is None:
-                continue  # a query that found nothing: KubeVirt adds no node either
-            if run.access is not None and not _visible(run.access, link, target):
-                continue  # the caller may not see it: no node, nothing below it
+                continue  # a query that found nothing, or a node the caller may not see: no node
             if target.missing == "GarbageCollected":
                 if step.instead_if_collected is not None:
                     collected.append((i, parent))
@@ -158,9 +154,15 @@ class ObjectGraphBuilder:
         for kind, members in by_kind.items():
             link = self._link(kind, rel, step)
             resolved = self.engine.resolve(run.store, link, [e for _, e in members], run.access)
-            for (i, parent), targets in zip(members, resolved, strict=True):
-                for target in targets:
-                    results.append((i, parent, self._entity(parent, rel, link, target), link))
+            found = [(i, parent, target, self._entity(parent, rel, link, target))
+                     for (i, parent), targets in zip(members, resolved, strict=True) for target in targets]  # fmt: skip
+            policy = run.access if step is not None else None  # nodes are made for a step's last rel only
+            if policy is not None:
+                policy.prefetch([(e.kind, e.namespace, e.name) for _, _, _, e in found if e is not None])
+            for i, parent, target, entity in found:
+                if policy is not None and entity is not None and not policy.knows(link, target, parent.namespace):
+                    entity = None  # the caller may not see it: no node, nothing below it
+                results.append((i, parent, entity, link))
         yield from sorted(results, key=lambda r: r[0])  # stable: each parent's targets keep their order
 
     def _link(self, kind: str, rel: str, step: GraphStep | None) -> Link:
@@ -178,13 +180,6 @@ class ObjectGraphBuilder:
         stand_in = {"metadata": {"name": ref.name, "namespace": ref.namespace}}
         return Entity(target.kind, stand_in, ref.namespace, href_for(target.kind, ref.namespace, ref.name),
                       parent, rel, missing=target.reason)  # fmt: skip
-
-
-def _visible(access: Access, link: Link, target: Entity) -> bool:
-    """As for follow: `get` on the node's object, and `list` of its kind too if a query found it."""
-    if not isinstance(link.resolver, Named) and not access.may_list(target.kind, target.namespace):
-        return False
-    return access.may_get(target.kind, target.namespace, target.name)
 
 
 def filtered(nodes: list[Node], options: GraphOptions) -> list[Node]:

@@ -10,14 +10,14 @@ cluster does not serve (a CRD not installed) are empty, not errors.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +177,10 @@ class Reflector:
             self.stats.objects = self.cache.index.count(self.kind.name)
             self.stats.generation = self.stats.epoch = next_generation()
         self.resource_version = str(meta.get("resourceVersion") or "")
+        # The cache's objects live long and hold no cycles (refcounting frees them when replaced):
+        # out of the cyclic collector's generations, a full collection no longer walks the whole
+        # cache each time a big answer allocates (docs/decisions.md, "gc.freeze").
+        gc.freeze()
         self.stats.relists += 1
         self.stats.synced = True
         self.stats.working()
@@ -282,6 +286,7 @@ class WatchCache:
             self.lock = threading.RLock()
             self._start_lock = threading.Lock()
             self._reflectors = {}
+            self.index.release()
             self.index = ObjectIndex(self.catalog)
             self._stats = {kind: KindStats(generation=(g := next_generation()), epoch=g) for kind in self._stats}
             self._closing, self._rediscover = threading.Event(), threading.Event()
@@ -393,6 +398,10 @@ class WatchCache:
 
     def _ensure(self, kind: str) -> bool:
         """Start `kind`'s watch if needed and wait until it has listed; False if not served."""
+        reflector = self._reflectors.get(kind)
+        if reflector is not None and reflector.synced.is_set():  # the usual case: no waiting, no lock
+            reflector.last_used = time.monotonic()
+            return True
         self.start()
         served = self._served_kind(kind)
         if served is None:
@@ -413,27 +422,29 @@ class WatchCache:
             raise StoreTimeout(f"{kind} has not finished listing after {self.api.timeout:.0f}s")
         return True
 
-    @contextmanager
-    def _reading(self, kind: str) -> Iterator[bool]:
-        served = self._ensure(kind)
-        with self.lock:
-            yield served
-
     def get(self, ref: ObjectRef) -> Object | None:
-        with self._reading(ref.kind) as served:
-            return self.index.get(ref) if served else None
+        if not self._ensure(ref.kind):
+            return None
+        with self.lock:
+            return self.index.get(ref)
 
     def get_many(self, kind: str, namespace: str | None, names: Collection[str]) -> dict[str, Object]:
-        with self._reading(kind) as served:
-            return self.index.get_many(kind, namespace, names) if served else {}
+        if not self._ensure(kind):
+            return {}
+        with self.lock:
+            return self.index.get_many(kind, namespace, names)
 
     def select(self, query: Query) -> list[Object]:
-        with self._reading(query.kind) as served:
-            return self.index.select(query) if served else []
+        if not self._ensure(query.kind):
+            return []
+        with self.lock:
+            return self.index.select(query)
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
-        with self._reading(kind) as served:
-            return self.index.referrers(target, kind) if served else []
+        if not self._ensure(kind):
+            return []
+        with self.lock:
+            return self.index.referrers(target, kind)
 
     def readiness(self) -> tuple[bool, str]:
         self.start()

@@ -1,0 +1,209 @@
+"""The follow engine in-process: what it resolves, the typed missing values, the policy it is
+given, its limits, and the per-version memo of what links derive from an object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.catalog import CATALOG, Entity, Kind, Link, named_refs, part_entity, parts_of
+from gateway.documents.representation import render
+from gateway.follow.engine import FollowEngine, Missing, Resolved
+from gateway.follow.followers import Target
+from gateway.follow.optimized import register_batches
+from gateway.follow.paths import DEFAULT_LIMITS, FollowLimits, TooLarge, parse_follow
+from gateway.follow.policy import scope_of
+from gateway.follow.registry import HandlerRegistry
+from gateway.store.snapshot import SnapshotStore
+
+NS = "lab"
+
+
+def vm(name: str, volumes: list[dict[str, Any]], rv: str | None = "1", labels: dict[str, str] | None = None) -> Any:
+    metadata: dict[str, Any] = {"name": name, "namespace": NS, "uid": f"uid-{name}"}
+    if rv is not None:
+        metadata["resourceVersion"] = rv
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": metadata,
+            "spec": {"template": {"metadata": {"labels": labels or {}}, "spec": {"volumes": volumes}}}}  # fmt: skip
+
+
+def claim(volume: str, name: str) -> dict[str, Any]:
+    return {"name": volume, "persistentVolumeClaim": {"claimName": name}}
+
+
+def data_volume(volume: str, name: str) -> dict[str, Any]:
+    return {"name": volume, "dataVolume": {"name": name}}
+
+
+def pvc(name: str, owner_dv: str | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": NS, "resourceVersion": "5"}
+    if owner_dv:
+        metadata["ownerReferences"] = [{"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
+                                        "name": owner_dv, "uid": f"uid-{owner_dv}"}]  # fmt: skip
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata}
+
+
+def service(name: str, selector: dict[str, str]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
+            "spec": {"selector": selector}}  # fmt: skip
+
+
+def engine(limits: FollowLimits = DEFAULT_LIMITS, optimized: bool = True) -> FollowEngine:
+    registry = None
+    if optimized:
+        registry = HandlerRegistry()
+        register_batches(registry, CATALOG)
+    return FollowEngine(CATALOG, registry, limits)
+
+
+def followed(objects: list[dict[str, Any]], follow: str, **kw: Any) -> Resolved:
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    engine(**kw).follow(store, [root], parse_follow(follow), kw.pop("policy", None))
+    return root
+
+
+def volumes(root: Resolved) -> list[Resolved]:
+    found = root.followed["volumes"]
+    assert isinstance(found, list)
+    return [v for v in found if isinstance(v, Resolved)]
+
+
+@pytest.mark.parametrize("optimized", [True, False])
+def test_a_named_target_is_an_entity_and_an_absent_one_a_typed_missing_value(optimized: bool) -> None:
+    objects = [vm("web", [claim("root", "disk"), claim("data", "gone")]), pvc("disk")]
+    root = followed(objects, "volumes.pvc", optimized=optimized)
+    first, second = volumes(root)
+    target = first.followed["pvc"]
+    assert isinstance(target, Resolved)
+    assert target.entity.kind.name == "PersistentVolumeClaim" and target.entity.name == "disk"
+    assert target.entity.href == f"/namespaces/{NS}/pvcs/disk"
+    absent = second.followed["pvc"]
+    assert isinstance(absent, Missing)
+    assert (absent.kind, absent.reason, absent.ref and absent.ref.name) == ("PersistentVolumeClaim", "NotFound", "gone")
+    assert absent.href == f"/namespaces/{NS}/vms/web/volumes/data/pvc"
+
+
+@pytest.mark.parametrize("optimized", [True, False])
+def test_a_collected_data_volume_is_missing_with_the_reason_its_pvc_gives(optimized: bool) -> None:
+    # CDI deleted the DataVolume and left its PVC without the owner reference: GarbageCollected
+    objects = [vm("web", [data_volume("root", "imported"), data_volume("data", "never")]), pvc("imported")]
+    root = followed(objects, "volumes.datavolume", optimized=optimized)
+    reasons = [v.followed["datavolume"] for v in volumes(root)]
+    assert [m.reason for m in reasons if isinstance(m, Missing)] == ["GarbageCollected", "NotFound"]
+
+
+def test_what_is_not_followed_is_not_resolved() -> None:
+    root = followed([vm("web", [claim("root", "disk")]), pvc("disk")], "volumes")
+    assert [v.followed for v in volumes(root)] == [{}]
+    assert "instancetype" not in root.followed
+
+
+class Denying:
+    """A policy that lets the caller see every kind but the ones named (what `--auth` decides)."""
+
+    def __init__(self, *denied: str) -> None:
+        self.denied = set(denied)
+        self.prefetched: list[tuple[Kind, str | None, str | None]] = []
+
+    def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
+        return kind.name not in self.denied
+
+    def may_list(self, kind: Kind, namespace: str | None) -> bool:
+        return kind.name not in self.denied
+
+    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
+        self.prefetched.extend(wanted)
+
+    def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
+        kind, where, name = scope_of(target, namespace)
+        return self.may_get(kind, where, name)
+
+    def missing_reason(self, target: Target) -> str:
+        assert target.probe is not None
+        return target.reason if target.probe.kind not in self.denied else "Forbidden"
+
+
+def test_a_named_target_the_policy_hides_is_forbidden_by_name_and_a_found_one_is_left_out() -> None:
+    objects = [vm("web", [claim("root", "disk")], labels={"app": "web"}), pvc("disk"), service("front", {"app": "web"})]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    policy = Denying("PersistentVolumeClaim", "Service")
+    engine().follow(store, [root], parse_follow("volumes.pvc,services"), policy)
+    hidden = volumes(root)[0].followed["pvc"]
+    assert isinstance(hidden, Missing) and hidden.reason == "Forbidden"
+    assert hidden.ref is not None and hidden.ref.name == "disk"  # the VM the caller sees names it
+    assert root.followed["services"] == []  # a query's answer: not even that it exists
+    assert "disk" in {name for _, _, name in policy.prefetched}, "reviews are asked for before the checks"
+
+
+def test_the_reason_of_a_missing_target_rests_on_evidence_the_caller_may_read() -> None:
+    objects = [vm("web", [data_volume("root", "imported")]), pvc("imported")]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    engine().follow(store, [root], parse_follow("volumes.datavolume"), Denying("PersistentVolumeClaim"))
+    missing = volumes(root)[0].followed["datavolume"]
+    assert isinstance(missing, Missing) and missing.reason == "Forbidden"
+
+
+def test_rendering_writes_entities_and_missing_markers_as_the_api_serves_them() -> None:
+    root = followed([vm("web", [claim("root", "disk"), claim("data", "gone")]), pvc("disk")], "volumes.pvc")
+    doc = render(root, CATALOG)
+    assert doc["href"] == f"/namespaces/{NS}/vms/web"
+    assert doc["links"]["volumes"] == {"href": f"/namespaces/{NS}/vms/web/volumes"}
+    present, absent = doc["volumes"][0]["pvc"], doc["volumes"][1]["pvc"]
+    assert present["metadata"]["name"] == "disk" and present["href"].endswith("/pvcs/disk")
+    assert absent == {"href": f"/namespaces/{NS}/pvcs/gone", "kind": "PersistentVolumeClaim",
+                      "name": "gone", "missing": True, "reason": "NotFound"}  # fmt: skip
+
+
+def test_past_max_embedded_the_engine_refuses() -> None:
+    objects = [vm("web", [claim(f"v{i}", f"d{i}") for i in range(4)]), *(pvc(f"d{i}") for i in range(4))]
+    followed(objects, "volumes.pvc", limits=FollowLimits(max_embedded=8))  # 4 volumes + 4 PVCs: allowed
+    with pytest.raises(TooLarge):
+        followed(objects, "volumes.pvc", limits=FollowLimits(max_embedded=7))
+
+
+def test_past_max_response_bytes_the_engine_refuses() -> None:
+    objects = [vm("web", [claim("root", "disk")]), pvc("disk")]
+    with pytest.raises(TooLarge):
+        followed(objects, "volumes.pvc", limits=FollowLimits(max_response_bytes=200))
+
+
+def test_what_links_derive_is_shared_while_a_store_holds_the_object_and_dropped_when_it_is_replaced() -> None:
+    volume_link, pvc_link = CATALOG.link("VirtualMachine", "volumes"), CATALOG.link("Volume", "pvc")
+    kind = CATALOG.kind("VirtualMachine")
+
+    def claims(obj: dict[str, Any]) -> tuple[list[str], Entity]:
+        entity = Entity.root(kind, obj)
+        parts = [part_entity(entity, "volumes", CATALOG.kind("Volume"), p) for p in parts_of(entity, volume_link)]
+        return [r.name for p in parts for r in named_refs(p, pvc_link)], entity
+
+    first = vm("memo", [claim("root", "one")])
+    store = SnapshotStore.from_objects(CATALOG, [first], "unit")
+    stored = store.get(Entity.root(kind, first).ref())
+    assert stored is not None
+    names, entity = claims(stored)
+    assert names == ["one"]
+    again, other = claims(stored)
+    assert again == ["one"] and other.memo() is entity.memo(), "a second request reuses what the first derived"
+    # an object no store holds (or a new version of it) is derived afresh, never from another's memo
+    loose = vm("memo", [claim("root", "two")])
+    assert claims(loose)[0] == ["two"]
+    assert claims(loose)[1].memo() is not claims(loose)[1].memo()
+
+
+def test_an_index_forgets_the_memo_of_an_object_it_replaces_or_drops() -> None:
+    from gateway.catalog import DERIVED
+    from gateway.store.indexes import ObjectIndex
+
+    index = ObjectIndex(CATALOG)
+    old, new = vm("memo-index", [claim("root", "one")]), vm("memo-index", [claim("root", "two")], rv="2")
+    index.put("VirtualMachine", old)
+    assert DERIVED.of(old, "/x") is DERIVED.of(old, "/x")
+    index.put("VirtualMachine", new)  # the next version replaces it
+    assert DERIVED.of(old, "/x") is not DERIVED.of(old, "/x")
+    assert DERIVED.of(new, "/x") is DERIVED.of(new, "/x")
+    index.release()
+    assert DERIVED.of(new, "/x") is not DERIVED.of(new, "/x")
