@@ -9,54 +9,14 @@ In-process through Flask's test client (p50, p99), then through gunicorn on loop
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
-from common import ROOT, UI_PAGE, RemoteEmulator, gateway, milliseconds, summary
+from common import ROOT, UI_PAGE, RemoteEmulator, gateway, gunicorn, milliseconds, summary, wrk
 from floor import create_floor
 
 PATH = "/namespaces/demo/vms/fedora"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def gunicorn(app: str, env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    binary = str(Path(sys.executable).parent / "gunicorn")
-    process = subprocess.Popen(
-        [binary, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", app],
-        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(url + PATH, params={"follow": UI_PAGE}, timeout=2).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{app} did not start")
-
-
-def wrk(url: str, seconds: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t2", "-c8", f"-d{seconds}s", f"{url}{PATH}?follow={UI_PAGE}"], capture_output=True, text=True
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(match.group(1)) if match else 0.0
 
 
 def main() -> None:
@@ -89,11 +49,13 @@ def main() -> None:
         floor_doc.write_bytes(client.get(PATH, query_string={"follow": UI_PAGE}).data)
         gw_env = {"KUBEVIRT_GATEWAY_KUBE": "true", "KUBEVIRT_GATEWAY_KUBECONFIG": kubeconfig,
                   "KUBEVIRT_GATEWAY_AUTH": "none"}  # fmt: skip
-        gw_process, gw_url = gunicorn("wsgi:app", gw_env, ROOT)
-        floor_process, floor_url = gunicorn("floor:app", {"KUBEVIRT_GATEWAY_FLOOR_DOC": str(floor_doc)}, ROOT / "bench")
+        probe = f"{PATH}?follow={UI_PAGE}"
+        gw_process, gw_url = gunicorn("wsgi:app", gw_env, ROOT, probe)
+        floor_process, floor_url = gunicorn("floor:app", {"KUBEVIRT_GATEWAY_FLOOR_DOC": str(floor_doc)}, ROOT / "bench",
+                                            probe)  # fmt: skip
         try:
-            wrk(gw_url, 2), wrk(floor_url, 2)  # warm both
-            gw_rps, floor_rps = wrk(gw_url, args.seconds), wrk(floor_url, args.seconds)
+            wrk(gw_url + probe, 2), wrk(floor_url + probe, 2)  # warm both
+            gw_rps, floor_rps = wrk(gw_url + probe, args.seconds), wrk(floor_url + probe, args.seconds)
         finally:
             gw_process.terminate(), floor_process.terminate()
         print(f"| gunicorn + wrk (2 threads, 8 connections, {args.seconds} s) | {gw_rps:,.0f} req/s | "

@@ -8,17 +8,24 @@ again. The gateway's remembered answers are dropped only by changes to what they
 churn elsewhere should cost it little; the figures are requests per second of each, and their
 ratio, with the cache hits counted.
 
+Then the same through gunicorn (the project's gunicorn.conf.py) with wrk over the same pages
+(bench/pages.lua), beside the floor under the same gunicorn settings.
+
     .venv/bin/python bench/churn.py [--vms 200] [--pages 100] [--rate 20] [--seconds 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
-from common import UI_PAGE, RemoteEmulator, gateway_config
+from common import ROOT, UI_PAGE, RemoteEmulator, gateway_config, gunicorn, wrk
 from flask import Flask, Response, request
 
 from gateway.app import build_store, create_app
@@ -114,7 +121,36 @@ def main() -> None:
         print(f"| {label} ({changes} changes in the run) | {fl_rps:,.0f} req/s | {cells[0]} | {cells[1]} |",
               flush=True)  # fmt: skip
     requests.post(f"{server.url}/_emulator/churn", params={"rate": 0}, timeout=10)
+    if shutil.which("wrk"):
+        under_gunicorn(server, paths, {p: precise.get(p, query_string={"follow": UI_PAGE}).get_json() for p in paths},
+                       args)  # fmt: skip
+    else:
+        print("\n(wrk is not installed: apt-get install wrk; no gunicorn figures)")
     server.stop()
+
+
+def under_gunicorn(server: RemoteEmulator, paths: list[str], pages: dict[str, Any], args: Any) -> None:
+    """The same scenarios through gunicorn and wrk: the gateway's worker against the floor's."""
+    kubeconfig = server.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
+    urls = [f"{p}?follow={UI_PAGE}" for p in paths]
+    pages_file = Path(tempfile.mkdtemp()) / "pages.json"
+    pages_file.write_text(json.dumps(pages))
+    gw, gw_url = gunicorn("wsgi:app", {"KUBEVIRT_GATEWAY_KUBE": "true", "KUBEVIRT_GATEWAY_KUBECONFIG": kubeconfig,
+                                       "KUBEVIRT_GATEWAY_AUTH": "none"}, ROOT, urls[0])  # fmt: skip
+    fl, fl_url = gunicorn("floor:app", {"KUBEVIRT_GATEWAY_FLOOR_PAGES": str(pages_file)}, ROOT / "bench", paths[0])
+    try:
+        wrk(gw_url, 2, urls), wrk(fl_url, 2, paths)  # every page built once, both warm
+        print(f"\n| gunicorn + wrk over the same {len(paths)} pages, {args.seconds:.0f} s each | floor | gateway "
+              "| ratio |\n|---|---|---|---|")  # fmt: skip
+        for label, rate in (("cluster still", 0.0), (f"{args.rate:.0f} status changes/s to other VMs", args.rate)):
+            requests.post(f"{server.url}/_emulator/churn", params={"rate": rate, "first": len(paths)}, timeout=10)
+            seconds = max(1, round(args.seconds))
+            fl_rps, gw_rps = wrk(fl_url, seconds, paths), wrk(gw_url, seconds, urls)
+            print(f"| {label} | {fl_rps:,.0f} req/s | {gw_rps:,.0f} req/s | **{gw_rps / fl_rps:.0%}** of the floor |",
+                  flush=True)  # fmt: skip
+        requests.post(f"{server.url}/_emulator/churn", params={"rate": 0}, timeout=10)
+    finally:
+        gw.terminate(), fl.terminate()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from tests.support.gateway import Gateway, serving  # noqa: E402
 
 UI_PAGE = "vmi.pod.node,volumes.pvc.pv,instancetype.revision,preference.revision,networks.nad,accesscredentials"
 __all__ = [
-    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "milliseconds", "serving", "summary",
+    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "gunicorn", "milliseconds", "serving",
+    "summary", "wrk",
 ]  # fmt: skip
 
 
@@ -87,6 +88,51 @@ def gateway_config(server: EmulatorServer | RemoteEmulator, **settings: Any) -> 
 
 def gateway(server: EmulatorServer | RemoteEmulator, **settings: Any) -> Any:
     return create_app(gateway_config(server, **settings))
+
+
+def gunicorn(app: str, env: dict[str, str], cwd: Path, probe: str) -> tuple[Any, str]:
+    """`app` under gunicorn with the project's settings on a free port, once `probe` answers 200."""
+    import os
+    import socket
+    import subprocess
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    binary = str(Path(sys.executable).parent / "gunicorn")
+    process = subprocess.Popen(
+        [binary, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", app],
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if requests.get(url + probe, timeout=5).status_code == 200:
+                return process, url
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    process.terminate()
+    raise RuntimeError(f"{app} did not start")
+
+
+def wrk(target: str, seconds: int, paths: list[str] | None = None) -> float:
+    """Requests per second from wrk (2 threads, 8 connections): `target` is a URL, or with `paths`
+    the server's base URL and the paths it GETs in turn (bench/pages.lua)."""
+    import re
+    import subprocess
+
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", target]
+    if paths is not None:
+        listing = Path(tempfile.mkdtemp()) / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        command = [*command[:-1], "-s", str(ROOT / "bench" / "pages.lua"), target, "--", str(listing)]
+    out = subprocess.run(command, capture_output=True, text=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(match.group(1)) if match else 0.0
 
 
 def milliseconds(fn: Callable[[], Any], repeat: int) -> list[float]:

@@ -1,0 +1,159 @@
+"""Small pure functions of the core, each through its public interface: DOT writers, selectors from
+objects, follow's error messages and limits, a target's scope, and the index's removals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.catalog import CATALOG, ObjectRef
+from gateway.catalog.selectors import SelectorError, selector_from_object
+from gateway.follow.followers import Target
+from gateway.follow.paths import FollowError, TooLarge, parse_follow
+from gateway.follow.policy import scope_of
+from gateway.follow.validate import Context, validate
+from gateway.graph import appgraph, objectgraph
+from gateway.store.indexes import ObjectIndex
+
+
+def test_the_object_graph_as_dot_names_each_node_once_with_edges_parent_to_child() -> None:
+    pvc = {"objectReference": {"apiGroup": "", "kind": "PersistentVolumeClaim", "name": "disk", "namespace": "lab"},
+           "labels": {}, "optional": True}  # fmt: skip
+    vm = {"apiGroup": "kubevirt.io", "kind": "VirtualMachine", "name": 'we"b', "namespace": "lab"}
+    root = {"objectReference": vm, "labels": {}, "children": [pvc]}
+    assert objectgraph.to_dot(root) == (
+        "digraph objectgraph {\n"
+        "  rankdir=LR;\n"
+        "  node [shape=box, fontname=Helvetica, fontsize=10];\n"
+        '  "VirtualMachine/lab/we\\"b" [label="VirtualMachine\\nwe\\"b"];\n'
+        '  "PersistentVolumeClaim/lab/disk" [label="PersistentVolumeClaim\\ndisk", style=dashed];\n'
+        '  "VirtualMachine/lab/we\\"b" -> "PersistentVolumeClaim/lab/disk";\n'
+        "}\n"
+    )
+    assert objectgraph.quoted("a\\b") == '"a\\\\b"'
+
+
+def test_the_application_graph_as_dot_draws_resources_outputs_and_connections() -> None:
+    graph: dict[str, Any] = {"resources": [
+        {"id": "/vm/a", "type": "kubevirt.io/VirtualMachine", "name": "a", "provisioningState": "Failed",
+         "resources": [{"id": "/pvc/d", "type": "core/PersistentVolumeClaim", "name": "d",
+                        "provisioningState": "Failed"}],
+         "connections": [{"id": "/svc/s", "direction": "Outbound"}, {"id": "/x", "direction": "Inbound"}]},
+        {"id": "/svc/s", "type": "core/Service", "name": "s", "provisioningState": "Succeeded",
+         "resources": [], "connections": []},
+    ]}  # fmt: skip
+    assert appgraph.to_dot(graph, "lab") == (
+        'digraph "lab" {\n'
+        "  rankdir=LR;\n"
+        "  node [fontname=Helvetica, fontsize=10];\n"
+        '  "/vm/a" [label="VirtualMachine\\na", shape=box, style=filled, fillcolor="#f4cccc"];\n'
+        '  "/svc/s" [label="Service\\ns", shape=box];\n'
+        '  "/pvc/d" [label="PersistentVolumeClaim\\nd", shape=ellipse, style=dashed, color=red];\n'
+        '  "/vm/a" -> "/pvc/d" [arrowhead=none, color=gray];\n'
+        '  "/vm/a" -> "/svc/s";\n'
+        "}\n"
+    )
+
+
+def test_a_label_selector_object_becomes_the_same_requirements_as_its_text() -> None:
+    spec = {"matchLabels": {"tier": "db", "app": "web"},
+            "matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]},
+                                 {"key": "canary", "operator": "DoesNotExist"},
+                                 {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                                 {"key": "team", "operator": "Exists"}]}  # fmt: skip
+    selector = selector_from_object(spec)
+    assert str(selector) == "app=web,tier=db,zone in (a,b),!canary,env notin (dev),team"
+    assert selector.matches({"app": "web", "tier": "db", "zone": "b", "env": "prod", "team": "x"})
+    assert not selector.matches({"app": "web", "tier": "db", "zone": "c", "env": "prod", "team": "x"})
+    assert not selector.matches({"app": "web", "tier": "db", "zone": "a", "env": "prod", "team": "x", "canary": "1"})
+    assert not selector_from_object(None) and not selector_from_object({})
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("app=web", "labelSelector must be an object"),
+        ({"matchLabels": ["app"]}, "matchLabels must be a map of strings"),
+        ({"matchExpressions": [{"key": "a", "operator": "Near"}]}, "invalid matchExpression"),
+        ({"matchExpressions": ["a"]}, "invalid matchExpression"),
+        ({"matchExpressions": [{"key": "a", "operator": "In"}]}, "values do not fit operator"),
+        ({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}, "values do not fit operator"),
+        ({"matchLabels": {"bad key!": "x"}}, "invalid label key 'bad key!'"),
+    ],
+)
+def test_a_malformed_label_selector_object_is_refused_with_its_problem(spec: Any, problem: str) -> None:
+    with pytest.raises(SelectorError, match=problem.replace("(", r"\(")):
+        selector_from_object(spec)
+
+
+def test_an_unknown_rel_names_the_path_the_kind_and_the_valid_rels() -> None:
+    with pytest.raises(FollowError) as caught:
+        validate(parse_follow("volumes.pvcs"), {Context("VirtualMachine")}, CATALOG)
+    message = str(caught.value)
+    valid = ", ".join(sorted(CATALOG.links("Volume", ("VirtualMachine", "volumes"))))
+    assert message == (f"unknown rel 'pvcs' in follow path 'volumes.pvcs': Volume has no link 'pvcs'; "
+                       f"valid rels there: {valid}")  # fmt: skip
+    assert caught.value.field == "follow" and caught.value.reason == "BadRequest"
+
+
+def test_a_rel_reachable_only_another_way_says_through_what() -> None:
+    with pytest.raises(FollowError, match=r"\('revision' is reachable only through ") as caught:
+        validate(parse_follow("revision"), {Context("VirtualMachineClusterInstancetype")}, CATALOG)
+    assert "VirtualMachine.instancetype" in str(caught.value)
+
+
+def test_past_a_limit_the_error_is_too_large_on_the_follow_parameter() -> None:
+    error = TooLarge("too much")
+    assert (error.code, error.reason, error.field, str(error)) == (400, "RequestEntityTooLarge", "follow", "too much")
+
+
+def test_a_targets_scope_is_its_objects_or_its_names_or_the_parents_namespace() -> None:
+    pvc, node = CATALOG.kind("PersistentVolumeClaim"), CATALOG.kind("Node")
+    found = Target(pvc, {"metadata": {"name": "disk", "namespace": "lab"}})
+    assert scope_of(found, "other") == (pvc, "lab", "disk")
+    named = Target(pvc, None, ObjectRef("PersistentVolumeClaim", "lab", "gone"))
+    assert scope_of(named, "other") == (pvc, "lab", "gone")
+    assert scope_of(Target(pvc), "here") == (pvc, "here", None)
+    assert scope_of(Target(node, {"metadata": {"name": "n1", "namespace": "ignored"}}), "here") == (node, None, "n1")
+    assert scope_of(Target(node), "here") == (node, None, None)
+
+
+def pod(name: str, labels: dict[str, str], claim: str, ns: str = "lab") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": claim}}]}}  # fmt: skip
+
+
+def test_removing_an_object_takes_it_out_of_every_index_and_only_it() -> None:
+    index = ObjectIndex(CATALOG)
+    a, b = pod("a", {"app": "web"}, "disk"), pod("b", {"app": "web"}, "disk")
+    index.put("Pod", a), index.put("Pod", b)
+    assert index.get_key("Pod", {"metadata": {"name": "a", "namespace": "lab"}}) is a
+    index.remove("Pod", {"metadata": {"name": "a", "namespace": "lab"}})
+    disk = ObjectRef("PersistentVolumeClaim", "lab", "disk")
+    assert index.referrers(disk, "Pod") == [b]
+    assert [p["metadata"]["name"] for p in index.select(_query("app=web"))] == ["b"]
+    assert index.get_many("Pod", "lab", ["a", "b"]) == {"b": b}
+    assert (index.count("Pod"), len(index)) == (1, 1)
+    index.remove("Pod", {"metadata": {"name": "nothing", "namespace": "lab"}})  # not there: nothing happens
+    assert len(index) == 1
+
+
+def test_replacing_a_kind_keeps_what_is_listed_and_clearing_it_keeps_other_kinds() -> None:
+    index = ObjectIndex(CATALOG)
+    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "disk", "namespace": "lab"}}
+    index.put("PersistentVolumeClaim", pvc)
+    index.put("Pod", pod("a", {}, "disk")), index.put("Pod", pod("b", {}, "disk"))
+    fresh = pod("b", {"app": "new"}, "other")
+    index.replace_kind("Pod", [fresh])
+    assert index.get(ObjectRef("Pod", "lab", "a")) is None and index.get(ObjectRef("Pod", "lab", "b")) is fresh
+    assert index.referrers(ObjectRef("PersistentVolumeClaim", "lab", "disk"), "Pod") == []
+    index.clear_kind("Pod")
+    assert (index.count("Pod"), index.count("PersistentVolumeClaim")) == (0, 1)
+
+
+def _query(selector: str) -> Any:
+    from gateway.catalog import Query
+    from gateway.catalog.selectors import parse_selector
+
+    return Query("Pod", "lab", parse_selector(selector))
