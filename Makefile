@@ -54,6 +54,9 @@ mutate: $(STAMP)
 
 # side-by-side ratios; docs/benchmarks.md has the results and what each command printed
 bench: $(STAMP) apiserver
+	@command -v wrk >/dev/null 2>&1 || { echo "installing Debian's wrk for the gunicorn figures"; \
+	  $(APT) update -qq && $(APT) install -y -qq wrk >/dev/null; }
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	cd bench && ../$(BIN)/python follow_vs_round_trips.py
 	cd bench && ../$(BIN)/python round_trips.py
 	cd bench && ../$(BIN)/python n_plus_one.py --latency 0 && ../$(BIN)/python n_plus_one.py --latency 0.001

@@ -168,28 +168,26 @@ Resolver = Named | Selected | Parts | Referrers | Computed
 
 
 def named_refs(entity: Entity, link: Link) -> list[ObjectRef]:
-    """What `entity` names through `link`, computed once per object version."""
+    """What `entity` names through `link`, computed once per stored object."""
     resolver = link.resolver
     assert isinstance(resolver, Named)
-    if link.via:  # a path-dependent link reads the parent too: not a property of this object alone
-        return resolver.refs(entity)
-    memo = entity.memo()
-    found: list[ObjectRef] | None = memo.get(link.rel)
-    if found is None:
-        found = memo[link.rel] = resolver.refs(entity)
-    return found
+    return _derived(entity, link, resolver.refs)
 
 
 def parts_of(entity: Entity, link: Link) -> list[Object]:
-    """The parts `link` carves out of `entity`, carved once per object version."""
+    """The parts `link` carves out of `entity`, carved once per stored object."""
     resolver = link.resolver
     assert isinstance(resolver, Parts)
-    if link.via:
-        return resolver.parts(entity)
+    return _derived(entity, link, resolver.parts)
+
+
+def _derived(entity: Entity, link: Link, compute: Callable[[Entity], list[Any]]) -> list[Any]:
+    if link.via:  # a path-dependent link reads the parent too: not a property of this object alone
+        return compute(entity)
     memo = entity.memo()
-    found: list[Object] | None = memo.get(link.rel)
+    found: list[Any] | None = memo.get(link.rel)
     if found is None:
-        found = memo[link.rel] = resolver.parts(entity)
+        found = memo[link.rel] = compute(entity)
     return found
 
 
