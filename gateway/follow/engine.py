@@ -75,6 +75,8 @@ class FollowEngine:
 
         With a policy, a missing target's reason is the one the caller may learn.
         """
+        if not parents:  # a namespace of standalone VMIs has no VMs to find Services for
+            return []
         if isinstance(link.resolver, Computed):
             kind = self.catalog.kind(link.targets[0])
             documents = self.providers[link.resolver.provider](store, parents, policy)
