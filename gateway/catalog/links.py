@@ -205,6 +205,9 @@ class DerivedMemos:
         """By the object's id, then by href: the object itself and the parts carved from it."""
 
     def keep(self, obj: Object) -> None:
+        # a reader racing the previous holder's `forget` may have left a memo under this id
+        # (made from that object, alive until the reader let it go): never give it to this one
+        self._memos.pop(id(obj), None)
         self._kept[id(obj)] = obj
 
     def forget(self, obj: Object) -> None:
@@ -270,6 +273,7 @@ class Catalog:
         self._links: dict[str, dict[str, Link]] = {}
         self._graphs: dict[str, tuple[GraphStep, ...]] = {}
         self._by_via: dict[tuple[str, tuple[str, str] | None], dict[str, Link]] = {}
+        self._path_dependent: dict[tuple[str, tuple[str, str] | None], bool] = {}
         self._frozen = False
 
     def add_kind(self, kind: Kind) -> Kind:
@@ -348,6 +352,16 @@ class Catalog:
             found = {r: link for r, link in self._links[kind].items() if link.applies(via)}
             if self._frozen:
                 self._by_via[key] = found
+        return found
+
+    def path_dependent(self, kind: str, via: tuple[str, str] | None) -> bool:
+        """Whether one of the links of `kind` reached through `via` reads the path (its parent too)."""
+        key = (kind, via)
+        found = self._path_dependent.get(key)
+        if found is None:
+            found = any(link.via for link in self.links(kind, via).values())
+            if self._frozen:
+                self._path_dependent[key] = found
         return found
 
     def link(self, kind: str, rel: str) -> Link:

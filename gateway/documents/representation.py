@@ -52,7 +52,7 @@ def links_of(entity: Entity, catalog: Catalog) -> dict[str, dict[str, str]]:
     """The entity's `links` map; shared (never changed) by every document of the same object version
     unless one of its links depends on the path that reached it."""
     applicable = catalog.links(entity.kind.name, entity.via)
-    if any(link.via for link in applicable.values()):
+    if catalog.path_dependent(entity.kind.name, entity.via):
         return _links(entity, catalog, applicable)
     memo = entity.memo()
     key = ("links", entity.via)

@@ -60,7 +60,7 @@ def engine(limits: FollowLimits = DEFAULT_LIMITS, optimized: bool = True) -> Fol
 def followed(objects: list[dict[str, Any]], follow: str, **kw: Any) -> Resolved:
     store = SnapshotStore.from_objects(CATALOG, objects, "unit")
     root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
-    engine(**kw).follow(store, [root], parse_follow(follow), kw.pop("policy", None))
+    engine(**kw).follow(store, [root], parse_follow(follow))
     return root
 
 
