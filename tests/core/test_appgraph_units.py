@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from gateway.app import build_documents
-from gateway.catalog import CATALOG
-from gateway.catalog.selectors import LabelSelector
+from gateway.catalog import CATALOG, Kind, Link, Named
+from gateway.catalog.selectors import LabelSelector, parse_selector
 from gateway.config import Config
+from gateway.errors import Forbidden, NotFound
+from gateway.follow.followers import Target
+from gateway.follow.policy import scope_of
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.store.snapshot import SnapshotStore
 
@@ -97,3 +100,85 @@ def test_a_service_selecting_a_vm_is_connected_to_it_both_ways() -> None:
     assert (resources[front]["type"], resources[front]["name"]) == ("core/Service", "front")
     assert resources[web]["connections"] == [{"id": front, "direction": "Inbound"}]
     assert resources[f"/namespaces/{NS}/vms/db"]["connections"] == []
+
+
+class Restricted:
+    """A caller who may read namespace `lab` only, and there neither the kinds listed nor the named objects."""
+
+    def __init__(self, kinds: set[str] = frozenset(), names: set[tuple[str, str]] = frozenset()) -> None:  # type: ignore[assignment]
+        self.kinds, self.names = kinds, names
+
+    def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
+        if kind.namespaced and namespace != NS:
+            return False
+        return kind.name not in self.kinds and (kind.name, name) not in self.names
+
+    def may_list(self, kind: Kind, namespace: str | None) -> bool:
+        return (not kind.namespaced or namespace == NS) and kind.name not in self.kinds
+
+    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
+        pass
+
+    def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
+        kind, where, name = scope_of(target, namespace)
+        if not isinstance(link.resolver, Named) and not self.may_list(kind, where):
+            return False
+        return self.may_get(kind, where, name)
+
+    def missing_reason(self, target: Target) -> str:
+        return target.reason
+
+
+def guarded(objects: list[dict[str, Any]], policy: Restricted, selector: str = "") -> dict[str, dict[str, Any]]:
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    builder = ApplicationGraphBuilder(build_documents(Config()).engine)
+    built = builder.build(store, NS, parse_selector(selector), policy)
+    return {r["id"]: r for r in built["resources"]}
+
+
+def test_a_caller_who_may_not_list_vms_there_is_refused_with_the_reason() -> None:
+    with pytest.raises(Forbidden) as caught:
+        guarded([vm("web", "disk")], Restricted(kinds={"VirtualMachine"}))
+    assert str(caught.value) == f"virtualmachines is forbidden: you may not list them in namespace {NS!r}"
+
+
+def test_standalone_vmis_a_caller_may_not_list_are_left_out() -> None:
+    objects = [vm("web", "disk"), pvc("disk"), vmi("solo", "Running")]
+    assert sorted(guarded(objects, Restricted())) == [f"/namespaces/{NS}/vmis/solo", f"/namespaces/{NS}/vms/web"]
+    assert sorted(guarded(objects, Restricted(kinds={"VirtualMachineInstance"}))) == [f"/namespaces/{NS}/vms/web"]
+
+
+def test_a_dependency_the_caller_may_not_see_is_no_output_of_its_vm() -> None:
+    objects = [vm("web", "disk"), pvc("disk")]
+    web = f"/namespaces/{NS}/vms/web"
+    assert [o["name"] for o in guarded(objects, Restricted())[web]["resources"]] == ["disk"]
+    assert guarded(objects, Restricted(names={("PersistentVolumeClaim", "disk")}))[web]["resources"] == []
+
+
+def test_a_service_the_caller_may_not_get_is_left_out_and_the_next_one_kept() -> None:
+    services = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
+                 "spec": {"selector": {"app": "web"}}} for name in ("alpha", "beta")]  # fmt: skip
+    resources = guarded([vm("web", "disk", labels={"app": "web"}), pvc("disk"), *services],
+                        Restricted(names={("Service", "alpha")}))  # fmt: skip
+    web = f"/namespaces/{NS}/vms/web"
+    assert resources[web]["connections"] == [{"id": f"/namespaces/{NS}/services/beta", "direction": "Inbound"}]
+    assert f"/namespaces/{NS}/services/alpha" not in resources
+
+
+def test_a_standalone_vmi_selected_by_a_service_is_connected_to_it() -> None:
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": NS},
+               "spec": {"selector": {"app": "solo"}}}  # fmt: skip
+    solo = vmi("solo", "Running")
+    solo["metadata"]["labels"] = {"app": "solo"}
+    resources = graph([solo, service])
+    assert resources[f"/namespaces/{NS}/vmis/solo"]["connections"] == [
+        {"id": f"/namespaces/{NS}/services/front", "direction": "Inbound"}
+    ]
+
+
+@pytest.mark.parametrize(("selector", "scope"), [("", ""), ("app=none", " matching app=none")])
+def test_an_empty_namespace_is_not_found_and_says_what_was_looked_for(selector: str, scope: str) -> None:
+    with pytest.raises(NotFound) as caught:
+        guarded([vm("web", "disk", labels={"app": "web"})] if selector else [], Restricted(), selector)
+    assert str(caught.value) == (f"no VirtualMachines or VirtualMachineInstances in namespace {NS!r}{scope}: "
+                                 "the application graph is empty")  # fmt: skip

@@ -127,7 +127,8 @@ def pod(name: str, labels: dict[str, str], claim: str, ns: str = "lab") -> dict[
 def test_removing_an_object_takes_it_out_of_every_index_and_only_it() -> None:
     index = ObjectIndex(CATALOG)
     a, b = pod("a", {"app": "web"}, "disk"), pod("b", {"app": "web"}, "disk")
-    index.put("Pod", a), index.put("Pod", b)
+    for obj in (a, b):
+        index.put("Pod", obj)
     assert index.get_key("Pod", {"metadata": {"name": "a", "namespace": "lab"}}) is a
     index.remove("Pod", {"metadata": {"name": "a", "namespace": "lab"}})
     disk = ObjectRef("PersistentVolumeClaim", "lab", "disk")
@@ -143,7 +144,8 @@ def test_replacing_a_kind_keeps_what_is_listed_and_clearing_it_keeps_other_kinds
     index = ObjectIndex(CATALOG)
     pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "disk", "namespace": "lab"}}
     index.put("PersistentVolumeClaim", pvc)
-    index.put("Pod", pod("a", {}, "disk")), index.put("Pod", pod("b", {}, "disk"))
+    for name in ("a", "b"):
+        index.put("Pod", pod(name, {}, "disk"))
     fresh = pod("b", {"app": "new"}, "other")
     index.replace_kind("Pod", [fresh])
     assert index.get(ObjectRef("Pod", "lab", "a")) is None and index.get(ObjectRef("Pod", "lab", "b")) is fresh
@@ -157,3 +159,50 @@ def _query(selector: str) -> Any:
     from gateway.catalog.selectors import parse_selector
 
     return Query("Pod", "lab", parse_selector(selector))
+
+
+def test_an_unknown_rel_below_a_path_counts_the_links_of_that_path_and_every_kind_there() -> None:
+    with pytest.raises(FollowError) as caught:
+        validate(parse_follow("instancetype.nope"), {Context("VirtualMachine")}, CATALOG)
+    contexts = [("VirtualMachineClusterInstancetype", ("VirtualMachine", "instancetype")),
+                ("VirtualMachineInstancetype", ("VirtualMachine", "instancetype"))]  # fmt: skip
+    valid = ", ".join(sorted({r for kind, via in contexts for r in CATALOG.links(kind, via)}))
+    assert "revision" in valid  # only through the VM's instancetype
+    kinds = "VirtualMachineClusterInstancetype or VirtualMachineInstancetype"
+    assert str(caught.value) == (f"unknown rel 'nope' in follow path 'instancetype.nope': {kinds} has no link 'nope'; "
+                                 f"valid rels there: {valid}")  # fmt: skip
+
+
+def test_an_unknown_rel_on_a_kind_without_links_says_none() -> None:
+    with pytest.raises(FollowError) as caught:
+        validate(parse_follow("vmi.pod.node.nope"), {Context("VirtualMachine")}, CATALOG)
+    assert str(caught.value) == ("unknown rel 'nope' in follow path 'vmi.pod.node.nope': Node has no link 'nope'; "
+                                 "valid rels there: (none)")  # fmt: skip
+
+
+def test_a_reachable_only_elsewhere_message_keeps_its_first_part() -> None:
+    with pytest.raises(FollowError) as caught:
+        validate(parse_follow("revision"), {Context("VirtualMachineClusterInstancetype")}, CATALOG)
+    assert str(caught.value).startswith("unknown rel 'revision' in follow path 'revision': ")
+    assert str(caught.value).endswith("('revision' is reachable only through VirtualMachine.instancetype)")
+
+
+def test_an_object_put_again_under_its_name_is_found_by_its_new_labels_and_joins_only() -> None:
+    index = ObjectIndex(CATALOG)
+    index.put("Pod", pod("a", {"app": "web"}, "disk"))
+    index.remove("Pod", {"metadata": {"name": "a", "namespace": "lab"}})
+    again = pod("a", {"app": "db"}, "other")
+    index.put("Pod", again)
+    assert index.select(_query("app=web")) == []
+    assert index.select(_query("app=db")) == [again]
+    assert index.referrers(ObjectRef("PersistentVolumeClaim", "lab", "disk"), "Pod") == []
+
+
+def test_dot_declares_a_shared_output_once_and_dashes_only_missing_ones() -> None:
+    disk = {"id": "/pvc/d", "type": "core/PersistentVolumeClaim", "name": "d", "provisioningState": "Succeeded"}
+    graph: dict[str, Any] = {"resources": [
+        {"id": f"/vm/{n}", "type": "kubevirt.io/VirtualMachine", "name": n, "provisioningState": "Succeeded",
+         "resources": [disk], "connections": []} for n in ("a", "b")]}  # fmt: skip
+    dot = appgraph.to_dot(graph, "lab")
+    assert dot.count('"/pvc/d" [label="PersistentVolumeClaim\\nd", shape=ellipse];') == 1
+    assert "dashed" not in dot and "fillcolor" not in dot

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.catalog import CATALOG, Entity, Kind, Link, named_refs, part_entity, parts_of
+from gateway.catalog import CATALOG, Entity, Kind, Link, ObjectRef, named_refs, part_entity, parts_of
 from gateway.documents.representation import render
 from gateway.follow.engine import FollowEngine, Missing, Resolved
 from gateway.follow.followers import Target
@@ -207,3 +207,33 @@ def test_an_index_forgets_the_memo_of_an_object_it_replaces_or_drops() -> None:
     assert DERIVED.of(new, "/x") is DERIVED.of(new, "/x")
     index.release()
     assert DERIVED.of(new, "/x") is not DERIVED.of(new, "/x")
+
+
+def test_a_hidden_named_target_keeps_its_whole_name_and_a_missing_one_needs_no_evidence() -> None:
+    objects = [vm("hidden", [claim("root", "disk"), claim("data", "gone")], rv="31"), pvc("disk")]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    engine().follow(store, [root], parse_follow("volumes.pvc"), Denying("Secret"))  # PVCs visible
+    hidden, absent = (v.followed["pvc"] for v in volumes(root))
+    assert isinstance(hidden, Resolved) and isinstance(absent, Missing) and absent.reason == "NotFound"
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    engine().follow(store, [root], parse_follow("volumes.pvc"), Denying("PersistentVolumeClaim"))
+    hidden = volumes(root)[0].followed["pvc"]
+    assert isinstance(hidden, Missing)
+    assert hidden.ref == ObjectRef("PersistentVolumeClaim", NS, "disk")
+
+
+def test_a_golden_image_is_found_from_its_pvc_with_the_data_sources_namespace_by_default() -> None:
+    source = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataSource",
+              "metadata": {"name": "fedora", "namespace": NS},
+              "spec": {"source": {"pvc": {"name": "golden"}}}}  # fmt: skip
+    elsewhere = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataSource",
+                 "metadata": {"name": "other", "namespace": "images"},
+                 "spec": {"source": {"pvc": {"name": "golden"}}}}  # fmt: skip
+    image = pvc("golden")
+    for optimized in (True, False):
+        store = SnapshotStore.from_objects(CATALOG, [image, elsewhere, source], "unit")
+        root = Resolved(Entity.root(CATALOG.kind("PersistentVolumeClaim"), image))
+        engine(optimized=optimized).follow(store, [root], parse_follow("datasource"))
+        found = root.followed["datasource"]
+        assert isinstance(found, Resolved) and found.entity.name == "fedora"
