@@ -206,3 +206,93 @@ def test_dot_declares_a_shared_output_once_and_dashes_only_missing_ones() -> Non
     dot = appgraph.to_dot(graph, "lab")
     assert dot.count('"/pvc/d" [label="PersistentVolumeClaim\\nd", shape=ellipse];') == 1
     assert "dashed" not in dot and "fillcolor" not in dot
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("!", "invalid label selector '!': unexpected end"),
+        ("a in x", "invalid label selector 'a in x': expected '(' after in"),
+        ("a notin ()", "invalid label selector 'a notin ()': empty value set"),
+        ("a in (b", "invalid label selector 'a in (b': unexpected end"),
+        ("a b", "invalid label selector 'a b': unexpected 'b'"),
+        ("a=b c", "invalid label selector 'a=b c': expected ','"),
+        ("a=b,", "invalid label selector 'a=b,': trailing ','"),
+        ("!in", "invalid label key 'in' in selector '!in'"),
+        ("in=b", "invalid label key 'in' in selector 'in=b'"),
+        (f"a={'v' * 64}", f"invalid label value '{'v' * 64}' in selector 'a={'v' * 64}'"),
+        (f"a in ({'v' * 64})", f"invalid label value '{'v' * 64}' in selector 'a in ({'v' * 64})'"),
+    ],
+)
+def test_a_malformed_selector_is_refused_with_what_is_wrong_where(text: str, problem: str) -> None:
+    from gateway.catalog.selectors import parse_selector
+
+    with pytest.raises(SelectorError) as caught:
+        parse_selector(text)
+    assert str(caught.value) == problem
+
+
+def test_an_empty_value_is_a_value_and_63_characters_fit() -> None:
+    from gateway.catalog.selectors import parse_selector
+
+    assert str(parse_selector("a=,b")) == "a=,b"
+    assert str(parse_selector("a=")) == "a="
+    assert parse_selector(f"a={'v' * 63}").matches({"a": "v" * 63})
+    assert parse_selector("app in (web)").equalities() == {"app": "web"}
+    assert parse_selector("app=web,tier in (a,b),x!=y").equalities() == {"app": "web"}
+
+
+def test_a_malformed_selector_object_names_the_part_that_is_wrong() -> None:
+    with pytest.raises(SelectorError) as caught:
+        selector_from_object({"matchLabels": {"ok": "x" * 64}})
+    assert str(caught.value) == f"invalid label value '{'x' * 64}' in selector 'ok'"
+    with pytest.raises(SelectorError) as caught:
+        selector_from_object({"matchExpressions": [{"operator": "Exists"}]})  # no key
+    assert str(caught.value) == "invalid label key '' in selector {'operator': 'Exists'}"
+    with pytest.raises(SelectorError) as caught:
+        selector_from_object({"matchLabels": {"in": "x"}})
+    assert str(caught.value) == "invalid label key 'in' in selector 'in'"
+    for spec, problem in (
+        ("x", "labelSelector must be an object"),
+        ({"matchLabels": 1}, "matchLabels must be a map of strings"),
+    ):
+        with pytest.raises(SelectorError) as caught:
+            selector_from_object(spec)
+        assert str(caught.value) == problem
+
+
+def test_a_catalogue_refuses_what_is_declared_twice_or_late_and_finds_its_kinds_by_any_name() -> None:
+    from gateway.catalog import Catalog, Kind, Link, Named
+
+    catalog = Catalog()
+    disk = catalog.add_kind(Kind("Disk", "example.io", "v1", "disks", "dsks", True, short_names=("dk",)))
+    part = catalog.add_kind(Kind("Slice", "", "", "", "slices", True, part=True))
+    link = Link("twin", ("Disk",), False, Named(lambda e: []), "nothing")
+    catalog.add_link("Disk", link)
+    with pytest.raises(ValueError, match=r"^kind Disk declared twice$"):
+        catalog.add_kind(disk)
+    with pytest.raises(ValueError, match=r"^link Disk.twin declared twice$"):
+        catalog.add_link("Disk", link)
+    with pytest.raises(ValueError, match=r"^link Disk.other targets unknown kinds \['Nope'\]$"):
+        catalog.add_link("Disk", Link("other", ("Nope",), False, Named(lambda e: []), "nothing"))
+    assert catalog.kind("Disk") is disk and catalog.kind("Slice") is part
+    assert catalog.by_collection("dsks") is disk and catalog.by_collection("slices") is None  # parts have no path
+    assert [catalog.lookup(w) for w in ("dk", "disks", "disk", "DSKS", "slices")] == [disk, disk, disk, disk, None]
+    assert catalog.collections() == [disk]
+    catalog.add_graph("Disk", ())
+    catalog.freeze()
+    with pytest.raises(RuntimeError, match="frozen"):
+        catalog.add_kind(Kind("Late", "", "v1", "lates", "lates", True))
+    with pytest.raises(RuntimeError, match="frozen"):
+        catalog.add_graph("Disk", ())
+    assert catalog.graph("Disk") == () and catalog.graph("Slice") is None
+
+
+def test_a_service_without_a_selector_routes_to_no_vm() -> None:
+    from gateway.catalog import refs
+
+    assert refs.labels_subset({"app": "web"}, {"app": "web", "tier": "db"})
+    assert not refs.labels_subset({}, {"app": "web"})
+    assert not refs.labels_subset(None, {"app": "web"})
+    assert not refs.labels_subset({"app": "web"}, None)
+    assert not refs.labels_subset({"app": "web"}, {"app": "db"})

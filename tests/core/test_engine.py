@@ -237,3 +237,23 @@ def test_a_golden_image_is_found_from_its_pvc_with_the_data_sources_namespace_by
         engine(optimized=optimized).follow(store, [root], parse_follow("datasource"))
         found = root.followed["datasource"]
         assert isinstance(found, Resolved) and found.entity.name == "fedora"
+
+
+def test_an_object_graph_leaves_out_what_the_policy_hides_with_what_hangs_below_it() -> None:
+    from gateway.graph.objectgraph import ObjectGraphBuilder, flat
+
+    objects = [vm("graphed", [claim("root", "disk")], rv="41"), pvc("disk")]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Entity.root(CATALOG.kind("VirtualMachine"), objects[0])
+    builder = ObjectGraphBuilder(engine())
+
+    def kinds(policy: Denying | None) -> list[str]:
+        (graph,) = builder.build(store, [root], access=policy)
+        return [n["objectReference"]["kind"] for n in flat(graph)]
+
+    assert kinds(None) == ["VirtualMachine", "PersistentVolumeClaim"]
+    assert kinds(Denying("Secret")) == ["VirtualMachine", "PersistentVolumeClaim"]
+    assert kinds(Denying("PersistentVolumeClaim")) == ["VirtualMachine"]
+    assert builder.provide(store, [root], Denying("PersistentVolumeClaim")) == builder.build(
+        store, [root], access=Denying("PersistentVolumeClaim")
+    )
