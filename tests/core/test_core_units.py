@@ -296,3 +296,15 @@ def test_a_service_without_a_selector_routes_to_no_vm() -> None:
     assert not refs.labels_subset(None, {"app": "web"})
     assert not refs.labels_subset({"app": "web"}, None)
     assert not refs.labels_subset({"app": "web"}, {"app": "db"})
+
+
+def test_an_index_lists_by_namespace_then_name() -> None:
+    index = ObjectIndex(CATALOG)
+    for ns, name in (("zeta", "a"), ("alpha", "b"), ("alpha", "a")):
+        index.put("Pod", pod(name, {"app": "web"}, "disk", ns=ns))
+    from gateway.catalog import Query
+    from gateway.catalog.selectors import parse_selector
+
+    found = index.select(Query("Pod", None, parse_selector("app=web")))
+    assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in found] == [
+        ("alpha", "a"), ("alpha", "b"), ("zeta", "a")]  # fmt: skip

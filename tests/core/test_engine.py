@@ -257,3 +257,60 @@ def test_an_object_graph_leaves_out_what_the_policy_hides_with_what_hangs_below_
     assert builder.provide(store, [root], Denying("PersistentVolumeClaim")) == builder.build(
         store, [root], access=Denying("PersistentVolumeClaim")
     )
+
+
+def test_an_instancetype_reached_from_two_vms_shows_each_its_own_pinned_revision() -> None:
+    # the revision is the VM's (status.instancetypeRef.controllerRevisionRef): never shared between parents
+    medium = {"apiVersion": "instancetype.kubevirt.io/v1beta1", "kind": "VirtualMachineClusterInstancetype",
+              "metadata": {"name": "u1.medium", "resourceVersion": "3"}}  # fmt: skip
+
+    def pinned(name: str, revision: str) -> dict[str, Any]:
+        obj = vm(name, [], rv="9")
+        obj["spec"]["instancetype"] = {"kind": "VirtualMachineClusterInstancetype", "name": "u1.medium"}
+        obj["status"] = {"instancetypeRef": {"kind": "VirtualMachineClusterInstancetype", "name": "u1.medium",
+                                             "controllerRevisionRef": {"name": revision}}}  # fmt: skip
+        return obj
+
+    first, second = pinned("first", "rev-a"), pinned("second", "rev-b")
+    store = SnapshotStore.from_objects(CATALOG, [first, second, medium], "unit")
+    for obj, revision in ((first, "rev-a"), (second, "rev-b"), (first, "rev-a")):
+        root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), obj))
+        engine().follow(store, [root], parse_follow("instancetype"))
+        doc = render(root, CATALOG)
+        assert doc["instancetype"]["links"]["revision"]["name"] == revision
+
+
+def test_the_byte_budget_adds_up_every_object_and_the_limit_itself_is_allowed() -> None:
+    objects = [vm("budget", [claim(f"v{i}", f"b{i}") for i in range(3)], rv="51"), *(pvc(f"b{i}") for i in range(3))]
+    import orjson
+
+    total = sum(len(orjson.dumps(o)) for o in objects)
+    followed(objects, "volumes.pvc", limits=FollowLimits(max_response_bytes=total))  # exactly at the limit
+    with pytest.raises(TooLarge, match=r"^the answer would be larger than .* --max-response-bytes$"):
+        followed(objects, "volumes.pvc", limits=FollowLimits(max_response_bytes=total - 1))
+
+
+def test_follow_counts_what_it_resolved_and_says_which_limit_refused() -> None:
+    objects = [vm("count", [claim("a", "c1"), claim("b", "c2")], rv="61"), pvc("c1")]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    assert engine().follow(store, [root], parse_follow("")) == 0
+    assert engine().follow(store, [root], parse_follow("volumes.pvc")) == 4  # two volumes, one PVC, one missing
+    with pytest.raises(TooLarge, match=r"^follow would embed more than 3 objects; .* --max-embedded$"):
+        engine(FollowLimits(max_embedded=3)).follow(store, [root], parse_follow("volumes.pvc"))
+
+
+def test_a_hidden_to_one_query_target_is_missing_without_a_name_at_the_links_href() -> None:
+    # a VM's backend-storage PVC is found by a query; hidden, it says only that the link leads nowhere visible
+    objects = [vm("tpm", [], rv="71"), pvc("persistent-state-for-tpm-x")]
+    objects[1]["metadata"]["labels"] = {"persistent-state-for": "tpm"}  # KubeVirt's backendstorage.PVCPrefix label
+    objects[0]["spec"]["template"]["spec"]["domain"] = {"devices": {"tpm": {"persistent": True}}}
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    engine().follow(store, [root], parse_follow("backendstorage"), Denying("PersistentVolumeClaim"))
+    hidden = root.followed.get("backendstorage")
+    seen = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
+    engine().follow(store, [seen], parse_follow("backendstorage"), Denying("Secret"))
+    found = seen.followed["backendstorage"]
+    assert isinstance(found, Resolved) and found.entity.name == "persistent-state-for-tpm-x"
+    assert hidden == Missing("PersistentVolumeClaim", None, f"/namespaces/{NS}/vms/tpm/backendstorage", "Forbidden")
