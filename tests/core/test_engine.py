@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.catalog import CATALOG, Entity, Kind, Link, ObjectRef, named_refs, part_entity, parts_of
+from gateway.catalog import CATALOG, Entity, Kind, Link, Named, ObjectRef, named_refs, part_entity, parts_of
 from gateway.documents.representation import render
 from gateway.follow.engine import FollowEngine, Missing, Resolved
 from gateway.follow.followers import Target
@@ -101,23 +101,26 @@ def test_what_is_not_followed_is_not_resolved() -> None:
 
 
 class Denying:
-    """A policy that lets the caller see every kind but the ones named (what `--auth` decides)."""
+    """A policy that lets the caller see every kind but the ones named, in namespace `lab` only
+    (what `--auth` decides)."""
 
     def __init__(self, *denied: str) -> None:
         self.denied = set(denied)
         self.prefetched: list[tuple[Kind, str | None, str | None]] = []
 
     def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
-        return kind.name not in self.denied
+        return self.may_list(kind, namespace)
 
     def may_list(self, kind: Kind, namespace: str | None) -> bool:
-        return kind.name not in self.denied
+        return kind.name not in self.denied and (namespace == NS or not kind.namespaced)
 
     def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
         self.prefetched.extend(wanted)
 
     def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
         kind, where, name = scope_of(target, namespace)
+        if not isinstance(link.resolver, Named) and not self.may_list(kind, where):
+            return False
         return self.may_get(kind, where, name)
 
     def missing_reason(self, target: Target) -> str:
@@ -138,13 +141,63 @@ def test_a_named_target_the_policy_hides_is_forbidden_by_name_and_a_found_one_is
     assert "disk" in {name for _, _, name in policy.prefetched}, "reviews are asked for before the checks"
 
 
-def test_the_reason_of_a_missing_target_rests_on_evidence_the_caller_may_read() -> None:
+@pytest.mark.parametrize("optimized", [True, False])
+def test_the_reason_of_a_missing_target_rests_on_evidence_the_caller_may_read(optimized: bool) -> None:
     objects = [vm("web", [data_volume("root", "imported")]), pvc("imported")]
     store = SnapshotStore.from_objects(CATALOG, objects, "unit")
     root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
-    engine().follow(store, [root], parse_follow("volumes.datavolume"), Denying("PersistentVolumeClaim"))
+    policy = Denying("PersistentVolumeClaim")
+    engine(optimized=optimized).follow(store, [root], parse_follow("volumes.datavolume"), policy)
     missing = volumes(root)[0].followed["datavolume"]
     assert isinstance(missing, Missing) and missing.reason == "Forbidden"
+    assert {kind.name for kind, _, _ in policy.prefetched} == {"DataVolume"}  # no parts, nothing computed
+
+
+def test_a_vmi_without_its_launcher_pod_is_missing_it_where_the_caller_may_look() -> None:
+    metadata = {"name": "lonely", "namespace": NS, "uid": "uid-lonely", "resourceVersion": "81"}
+    lonely = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": metadata}
+    store = SnapshotStore.from_objects(CATALOG, [lonely], "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachineInstance"), lonely))
+    engine().follow(store, [root], parse_follow("pod"), Denying("Secret"))
+    assert root.followed["pod"] == Missing("Pod", None, f"/namespaces/{NS}/vmis/lonely/pod", "NotFound")
+    hidden = Resolved(Entity.root(CATALOG.kind("VirtualMachineInstance"), lonely))
+    engine().follow(store, [hidden], parse_follow("pod"), Denying("Pod"))
+    assert hidden.followed["pod"] == Missing("Pod", None, f"/namespaces/{NS}/vmis/lonely/pod", "Forbidden")
+
+
+def test_the_generic_follower_refuses_a_computed_link() -> None:
+    from gateway.follow.followers import follow_one
+
+    root = Entity.root(CATALOG.kind("VirtualMachine"), vm("g", []))
+    store = SnapshotStore.from_objects(CATALOG, [], "unit")
+    with pytest.raises(TypeError, match=r"^objectgraph is computed: the engine resolves it through its providers$"):
+        follow_one(store, CATALOG, CATALOG.link("VirtualMachine", "objectgraph"), root)
+
+
+def test_object_graphs_built_together_keep_each_vmis_pod_and_each_vms_collected_volume() -> None:
+    from gateway.graph.objectgraph import ObjectGraphBuilder, flat
+
+    def instance(name: str) -> dict[str, Any]:
+        return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+                "metadata": {"name": name, "namespace": NS, "uid": f"uid-{name}"}}  # fmt: skip
+
+    labels = {"kubevirt.io": "virt-launcher"}
+    launcher = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "virt-launcher-second-x", "namespace": NS, "labels": labels,
+                             "ownerReferences": [{"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+                                                  "name": "second", "uid": "uid-second"}]}}  # fmt: skip
+    collected = [vm("one", [data_volume("root", "gone-one")]), vm("two", [data_volume("root", "gone-two")])]
+    objects = [instance("first"), instance("second"), launcher, *collected, pvc("gone-one"), pvc("gone-two")]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    builder = ObjectGraphBuilder(engine())
+    roots = [Entity.root(CATALOG.kind("VirtualMachineInstance"), o) for o in objects[:2]]
+    first, second = builder.build(store, roots)
+    assert [n["objectReference"]["kind"] for n in flat(first)] == ["VirtualMachineInstance"]
+    assert [n["objectReference"]["name"] for n in flat(second)] == ["second", "virt-launcher-second-x"]
+    one, two = builder.build(store, [Entity.root(CATALOG.kind("VirtualMachine"), o) for o in collected])
+    # CDI collected both DataVolumes: each graph shows its PVC in the DataVolume's place
+    assert [n["objectReference"]["name"] for n in flat(one)] == ["one", "gone-one"]
+    assert [n["objectReference"]["name"] for n in flat(two)] == ["two", "gone-two"]
 
 
 def test_rendering_writes_entities_and_missing_markers_as_the_api_serves_them() -> None:
