@@ -64,6 +64,7 @@ bench: $(STAMP) apiserver
 	cd bench && ../$(BIN)/python scale.py
 	cd bench && ../$(BIN)/python real_apiserver.py
 	cd bench && ../$(BIN)/python churn.py
+	cd bench && ../$(BIN)/python streams.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

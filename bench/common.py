@@ -21,8 +21,8 @@ from tests.support.gateway import Gateway, serving  # noqa: E402
 
 UI_PAGE = "vmi.pod.node,volumes.pvc.pv,instancetype.revision,preference.revision,networks.nad,accesscredentials"
 __all__ = [
-    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "gunicorn", "milliseconds", "serving",
-    "summary", "wrk",
+    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "gunicorn", "milliseconds", "rss_mib",
+    "serving", "summary", "worker_pid", "wrk",
 ]  # fmt: skip
 
 
@@ -90,8 +90,27 @@ def gateway(server: EmulatorServer | RemoteEmulator, **settings: Any) -> Any:
     return create_app(gateway_config(server, **settings))
 
 
-def gunicorn(app: str, env: dict[str, str], cwd: Path, probe: str) -> tuple[Any, str]:
-    """`app` under gunicorn with the project's settings on a free port, once `probe` answers 200."""
+def rss_mib(pid: int) -> float:
+    """A process's resident memory, MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_pid(master: int) -> int:
+    """The one worker of a gunicorn master."""
+    for _ in range(100):
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("no gunicorn worker")
+
+
+def gunicorn(app: str, env: dict[str, str], cwd: Path, probe: str, *options: str) -> tuple[Any, str]:
+    """`app` under gunicorn with the project's settings (and `options` over them) on a free port, once
+    `probe` answers 200."""
     import os
     import socket
     import subprocess
@@ -104,7 +123,7 @@ def gunicorn(app: str, env: dict[str, str], cwd: Path, probe: str) -> tuple[Any,
     binary = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(
         [binary, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", app],
+         "--access-logfile", "/dev/null", *options, app],
         cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

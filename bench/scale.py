@@ -17,23 +17,7 @@ import time
 from pathlib import Path
 
 import requests
-from common import ROOT, UI_PAGE, RemoteEmulator, milliseconds, summary
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def worker_pid(master: int) -> int:
-    for _ in range(100):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise RuntimeError("no gunicorn worker")
+from common import ROOT, UI_PAGE, RemoteEmulator, milliseconds, rss_mib, summary, worker_pid
 
 
 def measure(vms: int, repeat: int) -> str:

@@ -1,5 +1,36 @@
+"""`python -m gateway` and the `kubevirt-gateway` command."""
+
 import sys
+from collections.abc import Sequence
 
-from gateway.cli import main
+COMMANDS = ("serve", "get", "graph", "openapi")
 
-sys.exit(main())
+
+def serves_with_greenlets(argv: Sequence[str]) -> bool:
+    """Whether this process will serve with the gevent worker: `serve` (the default command) without
+    `--server threads`."""
+    command = next((a for a in argv if a in COMMANDS), "serve")
+    if command != "serve":
+        return False
+    for i, arg in enumerate(argv):
+        if arg == "--server" and i + 1 < len(argv):
+            return argv[i + 1] == "gevent"
+        if arg.startswith("--server="):
+            return arg.split("=", 1)[1] == "gevent"
+    return True
+
+
+def main() -> int:
+    if serves_with_greenlets(sys.argv[1:]):
+        from gevent import monkey
+
+        # before ssl, sockets and threads are imported (the Kubernetes client imports them): the
+        # worker's greenlets rely on every blocking call being gevent's
+        monkey.patch_all()
+    from gateway.cli import main as cli_main
+
+    return cli_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

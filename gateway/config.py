@@ -35,13 +35,14 @@ class Config:
     max_follow_paths: int = 64
     max_embedded: int = 10_000
     optimize: bool = True
+    server: str = "gevent"
     threads: int = 16
     api_timeout: float = 10.0
     watch_idle_seconds: float = 600.0
     auth_cache_seconds: float = 10.0
     max_url_bytes: int = 4096
     max_body_bytes: int = 65536
-    max_subscribers: int = 8
+    max_subscribers: int = 1000
     answer_cache_mb: int = 64
     heartbeat_seconds: float = 15.0
     max_reviews_per_request: int = 256
@@ -64,6 +65,8 @@ class Config:
             raise ConfigError("choose one source: --demo, --manifests PATH or --kube")
         if self.cache not in ("watch", "none"):
             raise ConfigError(f"--cache must be watch or none, not {self.cache!r}")
+        if self.server not in ("gevent", "threads"):
+            raise ConfigError(f"--server must be gevent or threads, not {self.server!r}")
         if self.auth not in (None, "none", "kubernetes"):
             raise ConfigError(f"--auth must be none or kubernetes, not {self.auth!r}")
         if self.effective_auth == "kubernetes" and not self.kube:
@@ -118,7 +121,8 @@ SETTINGS = (
     Setting("max_follow_paths", "most comma-separated follow paths accepted (default 64)", int),
     Setting("max_embedded", "most objects embedded in one response (default 10000)", int),
     Setting("optimize", "resolve a whole level per link in one batch (default true)", bool),
-    Setting("threads", "server threads (default 16); each live subscription holds one", int),
+    Setting("server", "gevent (a greenlet per connection; the default) or threads (a thread per connection)"),
+    Setting("threads", "with --server threads: server threads (default 16); each live stream holds one", int),
     Setting("api_timeout", "seconds to wait for the API server before a 504 (default 10)", float),
     Setting("watch_idle_seconds", "stop a kind's watch after this long unused (default 600)", float),
     Setting("auth_cache_seconds", "remember token and access reviews this long (default 10)", float),
@@ -127,7 +131,7 @@ SETTINGS = (
     Setting(
         "answer_cache_mb", "memory for answers served again while nothing they read changed (default 64; 0: none)", int
     ),
-    Setting("max_subscribers", "most live ?watch=true streams at once (default 8; 429 beyond)", int),
+    Setting("max_subscribers", "most live ?watch=true streams at once (default 1000; 429 beyond)", int),
     Setting("heartbeat_seconds", "seconds between heartbeats on a live stream (default 15)", float),
     Setting("max_subscribers_per_caller", "most live streams one caller may hold (default 4; 429 beyond)", int),
     Setting("max_reviews_per_request", "most access reviews one request may cost (default 256; 400 beyond)", int),

@@ -1,8 +1,10 @@
-"""Serve the app with gunicorn, in this process: one worker, many threads.
+"""Serve the app with gunicorn, in this process: one worker, a greenlet (or a thread) per connection.
 
 One worker, because the store (and, for live clusters, the watch cache) lives in the
 worker's memory: more workers would each keep a copy and each watch the API server.
-Threads, because requests mostly wait on the store or the API server.
+`GreenletWorker` (the default, `--server gevent`) is gunicorn's gevent worker: a connection
+costs a greenlet, so a thousand live streams or slow clients hold no thread
+(docs/benchmarks.md section 7). `--server threads` is the thread-per-connection worker below.
 
 `HeadFirstWorker` is gunicorn's gthread worker with one change: a request's head (and a
 small body) is read by the worker's poller, and the request reaches a thread only once it
@@ -22,12 +24,15 @@ import re
 import selectors
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import gevent
 import orjson
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from gateway.api.errors import status_document
@@ -130,6 +135,18 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
         super().handle_error(req, _StatusSocket(client), addr, exc)
 
 
+class GreenletWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn's gevent worker, with the same two rules as `HeadFirstWorker`: a request head (or the
+    next one on a kept-alive connection) must arrive within `HEAD_SECONDS`, else the connection is
+    closed; and errors gunicorn answers itself are Kubernetes `Status` JSON."""
+
+    def timeout_ctx(self) -> Any:
+        return gevent.Timeout(HEAD_SECONDS, False)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
+        super().handle_error(req, _StatusSocket(client), addr, exc)
+
+
 class _StatusSocket:
     """Hands gunicorn's HTML error page on as a Kubernetes Status: same code, same message."""
 
@@ -159,8 +176,9 @@ def _send_quietly(sock: Any, data: bytes) -> None:
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+    def __init__(self, app: Flask, options: dict[str, Any], build: Callable[[], Flask] | None = None) -> None:
         self.application = app
+        self.build = build
         self.options = options
         super().__init__()
 
@@ -169,21 +187,30 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return self.application
+        return self.build() if self.build is not None else self.application
 
 
 def serve(app: Flask, config: Config) -> None:
-    GatewayServer(
-        app,
-        {
-            "bind": f"{config.host}:{config.port}",
-            "workers": 1,
-            "threads": config.threads,
-            "worker_class": "gateway.server.HeadFirstWorker",
-            "accesslog": "-",
-            "errorlog": "-",
-            "timeout": 60,
-            "limit_request_line": 8190,  # gunicorn's most; --max-url-bytes answers shorter ones as a Status
-            "graceful_timeout": 5,
-        },
-    ).run()
+    """Serve `app` (built here, in the master, so that a bad source is refused before any fork).
+
+    With gevent the worker builds the app again after gevent patched threading and sockets in it:
+    the master's app holds locks and events that would block the whole worker, not one greenlet.
+    """
+    from gateway.app import create_app
+
+    greenlets = config.server == "gevent"
+    options: dict[str, Any] = {
+        "bind": f"{config.host}:{config.port}",
+        "workers": 1,
+        "worker_class": "gateway.server.GreenletWorker" if greenlets else "gateway.server.HeadFirstWorker",
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 60,
+        "limit_request_line": 8190,  # gunicorn's most; --max-url-bytes answers shorter ones as a Status
+        "graceful_timeout": 5,
+    }
+    if greenlets:
+        options["worker_connections"] = config.max_subscribers + 1024  # every stream, and room for requests
+    else:
+        options["threads"] = config.threads
+    GatewayServer(app, options, (lambda: create_app(config)) if greenlets else None).run()

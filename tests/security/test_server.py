@@ -70,3 +70,50 @@ def test_a_head_is_complete_with_its_small_body() -> None:
     assert head_complete(head + b"abcde")
     assert head_complete(head.replace(b"5", str(BUFFERED_BODY + 1).encode()))  # the thread reads a big one
     assert head_complete(b"GET /" + b"a" * (MAX_HEAD + 1))  # the parser answers 414
+
+
+def test_live_streams_hold_no_thread_so_probes_and_pages_answer_beside_many(tmp_path: Path) -> None:
+    # Emulator: a watch cache to stream from, in the test's process; the gateway is `serve`, as users run it
+    from tests.support.emulated import FAST, demo_cluster
+    from tests.support.emulator.server import EmulatorServer
+
+    with EmulatorServer(demo_cluster(), settings=FAST).start() as emulator:
+        port = free_port()
+        kubeconfig = emulator.kubeconfig(tmp_path / "kubeconfig")
+        command = [*serve_command(port)[:-3], "--kube", "--auth", "none", "--port", str(port),
+                   "--kubeconfig", kubeconfig, "--max-subscribers-per-caller", "64"]  # fmt: skip
+        with running(command, port) as url:
+            streams = []
+            try:
+                for _ in range(48):  # three times the threads the thread worker would have
+                    stream = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    stream.sendall(b"GET /namespaces/demo/vms/fedora?watch=true HTTP/1.0\r\nHost: x\r\n\r\n")
+                    streams.append(stream)
+                    received = b""
+                    while b"event: document" not in received and (chunk := stream.recv(65536)):
+                        received += chunk
+                    assert received.startswith(b"HTTP/1.0 200") and b"event: document" in received, "each opens"
+                assert requests.get(url + "/healthz", timeout=2).status_code == 200
+                page = requests.get(url + "/namespaces/demo/vms/fedora", params={"follow": "vmi"}, timeout=2)
+                assert page.status_code == 200 and page.json()["vmi"]["kind"] == "VirtualMachineInstance"
+            finally:
+                for stream in streams:
+                    stream.close()
+
+
+def test_the_thread_worker_is_still_there_to_choose() -> None:
+    port = free_port()
+    with running([*serve_command(port), "--server", "threads"], port) as url:
+        assert requests.get(url + "/vms/fedora", params={"namespace": "demo"}, timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("argv", "greenlets"),
+    [([], True), (["--demo"], True), (["serve", "--port", "8080"], True), (["serve", "--server", "threads"], False),
+     (["--server=threads"], False), (["--server", "gevent"], True), (["get", "vm", "x"], False),
+     (["openapi"], False), (["graph", "vm", "x"], False)],
+)  # fmt: skip
+def test_only_serving_with_gevent_patches_the_process_first(argv: list[str], greenlets: bool) -> None:
+    from gateway.__main__ import serves_with_greenlets
+
+    assert serves_with_greenlets(argv) is greenlets

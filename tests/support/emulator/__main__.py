@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import signal
 import sys
 import threading
@@ -92,8 +93,11 @@ def _churn(cluster: Cluster, args: argparse.Namespace, rate: float, first: int, 
         obj = cluster.get(resource, args.namespace, name)
         if obj is not None:
             changed = copy.deepcopy(obj)
+            # when it changed, as metav1.Time writes it (RFC 3339, here with microseconds): benchmarks
+            # of live streams read it back to time each update
+            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             changed.setdefault("status", {})["conditions"] = [{"type": "Ready", "status": "True",
-                                                              "lastProbeTime": f"step-{step}"}]  # fmt: skip
+                                                              "lastProbeTime": now}]  # fmt: skip
             cluster.apply(changed)
         step += 1
 
