@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 
 from gateway.app import build_documents
-from gateway.catalog import CATALOG, Kind, Link, Named
+from gateway.catalog import CATALOG
 from gateway.catalog.selectors import LabelSelector, parse_selector
 from gateway.config import Config
 from gateway.errors import Forbidden, NotFound
-from gateway.follow.followers import Target
-from gateway.follow.policy import scope_of
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.store.snapshot import SnapshotStore
+from tests.support.policies import ScopedPolicy
 
 NS = "lab"
 
@@ -102,34 +101,12 @@ def test_a_service_selecting_a_vm_is_connected_to_it_both_ways() -> None:
     assert resources[f"/namespaces/{NS}/vms/db"]["connections"] == []
 
 
-class Restricted:
+def Restricted(kinds: set[str] | None = None, names: set[tuple[str, str]] | None = None) -> ScopedPolicy:
     """A caller who may read namespace `lab` only, and there neither the kinds listed nor the named objects."""
-
-    def __init__(self, kinds: set[str] = frozenset(), names: set[tuple[str, str]] = frozenset()) -> None:  # type: ignore[assignment]
-        self.kinds, self.names = kinds, names
-
-    def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
-        if kind.namespaced and namespace != NS:
-            return False
-        return kind.name not in self.kinds and (kind.name, name) not in self.names
-
-    def may_list(self, kind: Kind, namespace: str | None) -> bool:
-        return (not kind.namespaced or namespace == NS) and kind.name not in self.kinds
-
-    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
-        pass
-
-    def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
-        kind, where, name = scope_of(target, namespace)
-        if not isinstance(link.resolver, Named) and not self.may_list(kind, where):
-            return False
-        return self.may_get(kind, where, name)
-
-    def missing_reason(self, target: Target) -> str:
-        return target.reason
+    return ScopedPolicy(NS, kinds or (), names or ())
 
 
-def guarded(objects: list[dict[str, Any]], policy: Restricted, selector: str = "") -> dict[str, dict[str, Any]]:
+def guarded(objects: list[dict[str, Any]], policy: ScopedPolicy, selector: str = "") -> dict[str, dict[str, Any]]:
     store = SnapshotStore.from_objects(CATALOG, objects, "unit")
     builder = ApplicationGraphBuilder(build_documents(Config()).engine)
     built = builder.build(store, NS, parse_selector(selector), policy)

@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 
-from gateway.catalog import CATALOG, Entity, Kind, Link, Named, ObjectRef, named_refs, part_entity, parts_of
+from gateway.catalog import CATALOG, Entity, ObjectRef, named_refs, part_entity, parts_of
 from gateway.documents.representation import render
 from gateway.follow.engine import FollowEngine, Missing, Resolved
-from gateway.follow.followers import Target
 from gateway.follow.optimized import register_batches
 from gateway.follow.paths import DEFAULT_LIMITS, FollowLimits, TooLarge, parse_follow
-from gateway.follow.policy import scope_of
 from gateway.follow.registry import HandlerRegistry
 from gateway.store.snapshot import SnapshotStore
+from tests.support.policies import ScopedPolicy
 
 NS = "lab"
 
@@ -100,32 +99,9 @@ def test_what_is_not_followed_is_not_resolved() -> None:
     assert "instancetype" not in root.followed
 
 
-class Denying:
-    """A policy that lets the caller see every kind but the ones named, in namespace `lab` only
-    (what `--auth` decides)."""
-
-    def __init__(self, *denied: str) -> None:
-        self.denied = set(denied)
-        self.prefetched: list[tuple[Kind, str | None, str | None]] = []
-
-    def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
-        return self.may_list(kind, namespace)
-
-    def may_list(self, kind: Kind, namespace: str | None) -> bool:
-        return kind.name not in self.denied and (namespace == NS or not kind.namespaced)
-
-    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
-        self.prefetched.extend(wanted)
-
-    def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
-        kind, where, name = scope_of(target, namespace)
-        if not isinstance(link.resolver, Named) and not self.may_list(kind, where):
-            return False
-        return self.may_get(kind, where, name)
-
-    def missing_reason(self, target: Target) -> str:
-        assert target.probe is not None
-        return target.reason if target.probe.kind not in self.denied else "Forbidden"
+def Denying(*kinds: str) -> ScopedPolicy:  # reads as the policy it makes
+    """A caller who may see every kind but the ones named, in namespace `lab` only."""
+    return ScopedPolicy(NS, kinds)
 
 
 def test_a_named_target_the_policy_hides_is_forbidden_by_name_and_a_found_one_is_left_out() -> None:
@@ -300,7 +276,7 @@ def test_an_object_graph_leaves_out_what_the_policy_hides_with_what_hangs_below_
     root = Entity.root(CATALOG.kind("VirtualMachine"), objects[0])
     builder = ObjectGraphBuilder(engine())
 
-    def kinds(policy: Denying | None) -> list[str]:
+    def kinds(policy: ScopedPolicy | None) -> list[str]:
         (graph,) = builder.build(store, [root], access=policy)
         return [n["objectReference"]["kind"] for n in flat(graph)]
 

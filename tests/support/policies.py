@@ -1,0 +1,38 @@
+"""A caller's access policy for in-process tests of the engine and the graphs: what `--auth kubernetes`
+would decide, written down (the engine asks a `Policy`; the cluster is not involved here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gateway.catalog import Kind, Link, Named
+from gateway.follow.followers import Target
+from gateway.follow.policy import scope_of
+
+
+class ScopedPolicy:
+    """May read namespace `namespace` (and cluster-scoped kinds) only, and there neither the kinds
+    nor the (kind, name) pairs listed."""
+
+    def __init__(self, namespace: str, kinds: Iterable[str] = (), names: Iterable[tuple[str, str]] = ()) -> None:
+        self.namespace, self.kinds, self.names = namespace, set(kinds), set(names)
+        self.prefetched: list[tuple[Kind, str | None, str | None]] = []
+
+    def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
+        return self.may_list(kind, namespace) and (kind.name, name) not in self.names
+
+    def may_list(self, kind: Kind, namespace: str | None) -> bool:
+        return kind.name not in self.kinds and (namespace == self.namespace or not kind.namespaced)
+
+    def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
+        self.prefetched.extend(wanted)
+
+    def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
+        kind, where, name = scope_of(target, namespace)
+        if not isinstance(link.resolver, Named) and not self.may_list(kind, where):
+            return False
+        return self.may_get(kind, where, name)
+
+    def missing_reason(self, target: Target) -> str:
+        assert target.probe is not None, "asked only about a missing target with evidence to read"
+        return target.reason if target.probe.kind not in self.kinds else "Forbidden"
