@@ -12,6 +12,7 @@ from gateway.api.caching import init_caching
 from gateway.api.errors import GatewayApi, answer_options, limit_url_length
 from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
+from gateway.api.pieces import PieceMemory
 from gateway.api.responses import GatewayState, add_read_count
 from gateway.api.staleness import init_stale_warnings
 from gateway.catalog import CATALOG, Catalog
@@ -87,7 +88,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         store=store,
         documents=documents,
         objectgraph=objectgraph,
-        appgraph=ApplicationGraphBuilder(documents.engine),
+        appgraph=ApplicationGraphBuilder(
+            documents.engine, PieceMemory.over(store, CATALOG, config.answer_cache_mb * 1024 * 1024)
+        ),
         versions=store if isinstance(store, Versioned) else None,
         per_request=store if isinstance(store, PerRequest) else None,
     )

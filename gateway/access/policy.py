@@ -3,6 +3,9 @@ and the decisions an answer was built on (so that a remembered answer is served 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from gateway.access.reviews import Authorizer, Check, User
 from gateway.catalog import CATALOG, Kind, Link, Named
 from gateway.errors import BadRequest
@@ -67,6 +70,17 @@ class Viewer:
         if target.obj is not None or probe is None:
             return target.reason
         return target.reason if self.may_get(CATALOG.kind(probe.kind), probe.namespace, probe.name) else "Forbidden"
+
+    @contextmanager
+    def recording(self) -> Iterator[dict[Check, bool]]:
+        """The decisions made inside the block, which a piece of the answer built there stands on
+        (they stay the request's decisions too)."""
+        outer, self.decisions = self.decisions, {}
+        try:
+            yield self.decisions
+        finally:
+            outer.update(self.decisions)
+            self.decisions = outer
 
     def confirms(self, decisions: tuple[tuple[Check, bool], ...]) -> bool:
         """Whether every decision an earlier answer depended on still holds for this caller."""

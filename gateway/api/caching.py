@@ -16,16 +16,14 @@ tell what changed (direct reads) never has its answers remembered.
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import LRUCache
 from flask import Flask, Response, g, request
 
 from gateway.access.policy import Viewer
 from gateway.access.reviews import Check
-from gateway.api.dependents import Dependents
+from gateway.api.dependents import Dependents, Remembered
 from gateway.api.responses import READS_HEADER
 from gateway.catalog import Catalog
 from gateway.store import Epoched, Observable, Versioned
@@ -45,20 +43,6 @@ class _Answer:
     """Precise mode: each kind's epoch when read; the answer's own changes drop it from memory."""
 
 
-class _Answers(LRUCache[tuple[Any, ...], _Answer]):
-    """The LRU of answers, which forgets an evicted answer's dependencies too."""
-
-    def __init__(self, max_bytes: int, dependents: Dependents[tuple[Any, ...]] | None) -> None:
-        super().__init__(maxsize=max(max_bytes, 1), getsizeof=lambda a: len(a.body) + 200)
-        self.dependents = dependents
-
-    def popitem(self) -> tuple[tuple[Any, ...], _Answer]:
-        key, answer = super().popitem()
-        if self.dependents is not None:
-            self.dependents.forget(key)
-        return key, answer
-
-
 def _changed_since(versions: Versioned | None, generations: tuple[tuple[str, int | None], ...]) -> bool:
     return versions is not None and any(versions.generation(kind) != gen for kind, gen in generations)
 
@@ -76,20 +60,10 @@ def init_caching(
     With `changes` (a store that is Observable and Epoched, and the catalogue), invalidation is
     precise. Returns the dependents index (its size is what tests and /metrics can count)."""
     precise = isinstance(changes, Observable) and isinstance(changes, Epoched) and catalog is not None
-    dependents: Dependents[tuple[Any, ...]] | None = Dependents(catalog) if precise and catalog else None
-    answers = _Answers(max_bytes, dependents)
-    lock = threading.Lock()
+    answers: Remembered[tuple[Any, ...], _Answer] = Remembered(
+        max_bytes, lambda a: len(a.body) + 200, catalog, changes if precise else None
+    )
     epochs: Epoched | None = changes if precise else None
-
-    if dependents is not None:
-
-        def invalidate(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-            with lock:
-                for key in dependents.affected(kind, old, new):
-                    answers.pop(key, None)
-                    dependents.forget(key)
-
-        changes.on_change(invalidate)
 
     def cacheable() -> bool:
         # a GET may carry options in its body (virtctl's ObjectGraphOptions): the key does not see them
@@ -99,8 +73,7 @@ def init_caching(
     def from_memory() -> Response | None:
         if not cacheable():
             return None
-        with lock:
-            answer = answers.get(_key())
+        answer = answers.get(_key())
         if answer is None or versions is None:
             return None
         if epochs is not None:
@@ -141,15 +114,8 @@ def init_caching(
                 decisions = tuple(viewer.decisions.items()) if viewer is not None else ()
                 kept = tuple((kind, epochs.epoch(kind)) for kind, _ in generations) if epochs else ()
                 answer = _Answer(etag, generations, body, response.mimetype or "application/json", decisions, kept)
-                with lock:
-                    # a change while it was built may have come before the answer was remembered,
-                    # so nothing would drop it: such an answer is not kept
-                    if not _changed_since(versions, generations):
-                        key = _key()
-                        answers[key] = answer
-                        if dependents is not None:
-                            dependents.depend(key, counted)
+                answers.keep(_key(), answer, counted, lambda: not _changed_since(versions, generations))
         conditional: Response = response.make_conditional(request)  # type: ignore[assignment]
         return conditional
 
-    return dependents
+    return answers.dependents

@@ -7,6 +7,7 @@ became the bottleneck of `/vms?follow=...`; these resolve N parents with one lis
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Hashable
 
@@ -60,17 +61,19 @@ def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Ent
     resolver = link.resolver
     assert isinstance(resolver, Selected)
     queries = [resolver.query(p) for p in parents]
+    hint = None
+    if resolver.join is not None:  # each parent's join keys (what may match it), and all of them for the read
+        join = resolver.join
+        queries = [
+            dataclasses.replace(q, joined=(join, frozenset(join.parent(p)))) if q is not None else None
+            for p, q in zip(parents, queries, strict=True)
+        ]
+        hint = (join, frozenset(k for q in queries if q is not None and q.joined for k in q.joined[1]))
     groups: dict[tuple[str, str | None], list[Query]] = defaultdict(list)
     for q in queries:
         if q is not None:
             groups[(q.kind, q.namespace)].append(q)
     candidates: dict[tuple[str, str | None], list[Object]] = {}
-    hint = None
-    if resolver.join is not None:  # every parent's join keys: a store with a join index reads only those
-        hint = (
-            resolver.join,
-            frozenset(k for p, q in zip(parents, queries, strict=True) if q for k in resolver.join.parent(p)),
-        )
     for (kind, namespace), members in groups.items():
         # one read per namespace, narrowed by a label selector every query shares
         first = members[0].selector
@@ -84,9 +87,9 @@ def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Ent
         found: list[Object] = []
         if q is not None:
             where = (q.kind, q.namespace)
-            if resolver.join is not None:
+            if q.joined is not None:
                 keyed, order = joined[where]
-                pool = {id(o): o for k in resolver.join.parent(parent) for o in keyed.get(k, ())}
+                pool = {id(o): o for k in q.joined[1] for o in keyed.get(k, ())}
                 found = sorted((o for o in pool.values() if q.matches(o)), key=lambda o: order[id(o)])
             else:
                 found = [o for o in candidates[where] if q.matches(o)]

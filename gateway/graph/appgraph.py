@@ -13,14 +13,17 @@ connects Outbound to each shared dependency. Ids are the objects' paths in this 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from gateway.catalog import Catalog, Entity, Query, href_for, refs
 from gateway.catalog.selectors import LabelSelector
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.engine import FollowEngine
+from gateway.follow.followers import Target
 from gateway.follow.policy import Policy
-from gateway.graph.objectgraph import MISSING, ObjectGraphBuilder, flat, quoted
+from gateway.graph.objectgraph import MISSING, Node, ObjectGraphBuilder, flat, quoted
 from gateway.store import Store
 
 SHARED_KINDS = ("PersistentVolumeClaim", "NetworkAttachmentDefinition")
@@ -53,11 +56,32 @@ def resource_type(kind: str, group: str) -> str:
     return f"{group or 'core'}/{kind}"
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One workload's part of the graph, which depends on nothing outside it: its resource (all
+    but the connections), the dependencies it could share with others, the Services selecting it."""
+
+    resource: Resource
+    shared: tuple[tuple[str, str, str, str], ...]
+    """(id, kind, name, provisioningState) of each PVC and NetworkAttachmentDefinition it uses."""
+    services: tuple[tuple[str, str], ...]
+    """(id, name) of each Service selecting it that the caller may get."""
+
+
+class Memo(Protocol):
+    """Remembers a piece of an answer about one object (`of`) with what its `build` read through
+    the store it is given, until a change to any of that: a graph assembled from kept pieces
+    rebuilds only the pieces of the workloads that changed."""
+
+    def __call__(self, of: Entity, store: Store, access: Policy | None, build: Callable[[Store], Piece]) -> Piece: ...
+
+
 class ApplicationGraphBuilder:
-    def __init__(self, engine: FollowEngine) -> None:
+    def __init__(self, engine: FollowEngine, memo: Memo | None = None) -> None:
         self.engine = engine
         self.catalog: Catalog = engine.catalog
         self.objects = ObjectGraphBuilder(engine)
+        self.memo = memo
 
     def build(
         self, store: Store, namespace: str, selector: LabelSelector, access: Policy | None = None
@@ -77,59 +101,82 @@ class ApplicationGraphBuilder:
                 "the application graph is empty"
             )
         workloads = [*vms, *standalone]
+        memo = self.memo
+        if memo is None:  # all together: one read per kind per step (what direct reads need)
+            pieces = self.pieces(store, workloads, access)
+        else:  # one by one, each kept with its own reads
+            pieces = [memo(w, store, access, self._one(w, access)) for w in workloads]
+        return self._assemble(workloads, pieces)
+
+    def pieces(self, store: Store, workloads: list[Entity], access: Policy | None) -> list[Piece]:
+        """The pieces of these workloads (VMs, and VMIs no VM owns), resolved together."""
         graphs = self.objects.build(store, workloads, access=access)
-        services = [
-            *self.engine.resolve(store, self.catalog.all_links(vm_kind.name)["services"], vms, access),
-            *(self.engine.resolve(store, self.catalog.all_links(vmi_kind.name)["services"], standalone, access)
-              if standalone else []),
-        ]  # fmt: skip
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for i, w in enumerate(workloads):
+            by_kind[w.kind.name].append(i)
+        services: list[tuple[tuple[str, str], ...]] = [()] * len(workloads)
+        for kind, indexes in by_kind.items():
+            members = [workloads[i] for i in indexes]
+            found = self.engine.resolve(store, self.catalog.all_links(kind)["services"], members, access)
+            for i, w, targets in zip(indexes, members, found, strict=True):
+                services[i] = tuple(self._services(w, targets, access))
+        return [self._piece(w, g, selecting) for w, g, selecting in zip(workloads, graphs, services, strict=True)]
 
+    def _one(self, workload: Entity, access: Policy | None) -> Callable[[Store], Piece]:
+        return lambda view: self.pieces(view, [workload], access)[0]
+
+    def _services(self, workload: Entity, targets: list[Target], access: Policy | None) -> Iterator[tuple[str, str]]:
+        for target in targets:
+            if target.obj is None:
+                continue
+            service = self.engine.target_entity(workload, "services", target)
+            if access is None or access.may_get(service.kind, service.namespace, service.name):
+                yield service.href, service.name
+
+    def _piece(self, workload: Entity, graph: Node, services: tuple[tuple[str, str], ...]) -> Piece:
+        nodes = flat(graph)[1:]
+        outputs = [self._output(n) for n in nodes]
+        resource = {
+            "id": workload.href,
+            "type": resource_type(workload.kind.name, workload.kind.group),
+            "name": workload.name,
+            "resources": outputs,
+            "provisioningState": self._vm_state(workload, outputs),
+        }
+        shared: dict[str, tuple[str, str, str, str]] = {}
+        for n, out in zip(nodes, outputs, strict=True):
+            kind = n["objectReference"]["kind"]
+            if kind in SHARED_KINDS and out["id"] not in shared:
+                shared[out["id"]] = (out["id"], kind, out["name"], out["provisioningState"])
+        return Piece(resource, tuple(shared.values()), services)
+
+    def _assemble(self, workloads: list[Entity], pieces: list[Piece]) -> dict[str, Any]:
         resources: dict[str, Resource] = {}
-        users: dict[str, list[str]] = defaultdict(list)  # dependency id -> ids of the VMs using it
-        dependencies: dict[str, tuple[str, str]] = {}  # dependency id -> (kind, name), from its node
-        dependency_state: dict[str, str] = {}
-        for vm, graph in zip(workloads, graphs, strict=True):
-            nodes = flat(graph)[1:]
-            outputs = [self._output(n) for n in nodes]
-            resources[vm.href] = {
-                "id": vm.href,
-                "type": resource_type(vm.kind.name, vm.kind.group),
-                "name": vm.name,
-                "resources": outputs,
-                "connections": [],
-                "provisioningState": self._vm_state(vm, outputs),
-            }
-            for n, out in zip(nodes, outputs, strict=True):
-                kind = n["objectReference"]["kind"]
-                if kind in SHARED_KINDS and vm.href not in users[out["id"]]:
-                    users[out["id"]].append(vm.href)
-                    dependencies[out["id"]] = (kind, out["name"])
-                    dependency_state[out["id"]] = out["provisioningState"]
-
-        for vm, targets in zip(workloads, services, strict=True):
-            for target in targets:
-                if target.obj is None:
-                    continue
-                service = self.engine.target_entity(vm, "services", target)
-                if access is not None and not access.may_get(service.kind, service.namespace, service.name):
-                    continue
-                entry = resources.setdefault(service.href, {
-                    "id": service.href, "type": resource_type("Service", ""), "name": service.name,
+        users: dict[str, list[str]] = defaultdict(list)  # dependency id -> ids of the workloads using it
+        dependencies: dict[str, tuple[str, str, str]] = {}  # dependency id -> (kind, name, state)
+        for w, piece in zip(workloads, pieces, strict=True):
+            resources[w.href] = {**piece.resource, "connections": []}
+            for dep_id, kind, name, state in piece.shared:
+                users[dep_id].append(w.href)
+                dependencies.setdefault(dep_id, (kind, name, state))
+        for w, piece in zip(workloads, pieces, strict=True):
+            for service_id, name in piece.services:
+                entry = resources.setdefault(service_id, {
+                    "id": service_id, "type": resource_type("Service", ""), "name": name,
                     "resources": [], "connections": [], "provisioningState": "Succeeded",
                 })  # fmt: skip
-                entry["connections"].append({"id": vm.href, "direction": "Outbound"})
-                resources[vm.href]["connections"].append({"id": service.href, "direction": "Inbound"})
-
-        for dep_id, vm_ids in users.items():
-            if len(vm_ids) < 2:
+                entry["connections"].append({"id": w.href, "direction": "Outbound"})
+                resources[w.href]["connections"].append({"id": service_id, "direction": "Inbound"})
+        for dep_id, used_by in users.items():
+            if len(used_by) < 2:
                 continue
-            kind, name = dependencies[dep_id]
+            kind, name, state = dependencies[dep_id]
             resources[dep_id] = {
                 "id": dep_id, "type": resource_type(kind, self.catalog.kind(kind).group), "name": name,
-                "resources": [], "connections": [{"id": v, "direction": "Inbound"} for v in vm_ids],
-                "provisioningState": dependency_state[dep_id],
+                "resources": [], "connections": [{"id": v, "direction": "Inbound"} for v in used_by],
+                "provisioningState": state,
             }  # fmt: skip
-            for v in vm_ids:
+            for v in used_by:
                 resources[v]["connections"].append({"id": dep_id, "direction": "Outbound"})
         return {"resources": sorted(resources.values(), key=lambda r: (r["type"], r["id"]))}
 

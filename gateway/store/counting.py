@@ -57,6 +57,20 @@ class CountingStore:
             self.found.add(ref_of(kind, obj))
         return objects
 
+    def absorb(self, earlier: CountingStore, *, counted: bool = False) -> None:
+        """What another view read, for a piece of this request's answer, counts as read by this one
+        too: `counted` if it was read for this request, else it is a remembered piece's and costs no
+        read now. Each kind's generation is taken as of now: the piece is valid now."""
+        if counted:
+            self.reads += earlier.reads
+        for kind in earlier.generations:
+            if kind not in self.generations:
+                self.generations[kind] = self._versions.generation(kind) if self._versions is not None else None
+        self.objects |= earlier.objects
+        self.found |= earlier.found
+        self.queries += earlier.queries
+        self.referrer_queries += earlier.referrer_queries
+
     def readiness(self) -> tuple[bool, str]:
         return self._store.readiness()
 

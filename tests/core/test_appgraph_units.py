@@ -3,18 +3,22 @@ dependencies, shared dependencies as resources of their own, and Services' conne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from gateway.app import build_documents
-from gateway.catalog import CATALOG
+from gateway.catalog import CATALOG, Entity
 from gateway.catalog.selectors import LabelSelector, parse_selector
 from gateway.config import Config
 from gateway.errors import Forbidden, NotFound
-from gateway.graph.appgraph import ApplicationGraphBuilder
+from gateway.follow.policy import Policy
+from gateway.graph.appgraph import ApplicationGraphBuilder, Piece
+from gateway.store import Store
 from gateway.store.snapshot import SnapshotStore
 from tests.support.policies import ScopedPolicy
+from tests.support.synthetic import synthetic_cluster
 
 NS = "lab"
 
@@ -159,3 +163,39 @@ def test_an_empty_namespace_is_not_found_and_says_what_was_looked_for(selector: 
         guarded([vm("web", "disk", labels={"app": "web"})] if selector else [], Restricted(), selector)
     assert str(caught.value) == (f"no VirtualMachines or VirtualMachineInstances in namespace {NS!r}{scope}: "
                                  "the application graph is empty")  # fmt: skip
+
+
+class DictMemo:
+    """The simplest memo: pieces kept by object until told to forget one, and each build counted."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[str, Piece] = {}
+        self.built: list[str] = []
+
+    def __call__(self, of: Entity, store: Store, access: Policy | None, build: Callable[[Store], Piece]) -> Piece:
+        if of.href not in self.pieces:
+            self.built.append(of.href)
+            self.pieces[of.href] = build(store)
+        return self.pieces[of.href]
+
+
+MIXED = [vm("a", "shared", "Running", {"app": "web"}), vm("b", "shared", "Migrating"), vm("c", "gone"), pvc("shared"),
+         vmi("solo", "Running"), vmi("a", "Running"),
+         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": NS},
+          "spec": {"selector": {"app": "web"}}}]  # fmt: skip
+
+
+@pytest.mark.parametrize("objects", [MIXED, synthetic_cluster(12, NS)], ids=["mixed", "synthetic"])
+def test_a_graph_assembled_from_kept_pieces_is_the_graph_built_at_once(objects: list[dict[str, Any]]) -> None:
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    engine = build_documents(Config()).engine
+    at_once = ApplicationGraphBuilder(engine).build(store, NS, LabelSelector())
+    memo = DictMemo()
+    in_pieces = ApplicationGraphBuilder(engine, memo)
+    assert in_pieces.build(store, NS, LabelSelector()) == at_once
+    workloads = sorted(memo.built)
+    assert len(workloads) == len({r["id"] for r in at_once["resources"] if r["type"].startswith("kubevirt.io/")})
+    memo.built.clear()
+    assert in_pieces.build(store, NS, LabelSelector()) == at_once and memo.built == []  # all recalled
+    del memo.pieces[workloads[0]]
+    assert in_pieces.build(store, NS, LabelSelector()) == at_once and memo.built == [workloads[0]]

@@ -4,11 +4,12 @@ find a new object, reverse links that a new reference joins; nothing else."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from gateway.api.dependents import Dependents
 from gateway.app import build_documents
-from gateway.catalog import CATALOG, ObjectRef, Query
+from gateway.catalog import CATALOG, Join, ObjectRef, Query
 from gateway.catalog.selectors import LabelSelector
 from gateway.config import Config
 from gateway.store.counting import CountingStore
@@ -80,3 +81,47 @@ def test_an_object_that_comes_to_refer_to_a_target_concerns_its_reverse_link() -
     assert dependents.affected("VirtualMachine", None, newcomer) == {"fedora-root's vms"}
     dependents.forget("fedora-root's vms")
     assert dependents.affected("VirtualMachine", None, newcomer) == set() and len(dependents) == 0
+
+
+def by_key(key: str) -> list[str]:
+    return [key] if key else []
+
+
+OWNER = Join(parent=lambda e: [e.name], candidate=lambda o: by_key(o["metadata"]["labels"]["owner"]))
+
+
+def test_a_new_object_is_matched_only_against_the_searches_that_share_one_of_its_join_keys() -> None:
+    """A thousand remembered searches with join keys: a new pod runs the matchers of its key only."""
+    dependents: Dependents[int] = Dependents(CATALOG)
+    ran: list[int] = []
+
+    def owned_by(i: int) -> Callable[[dict[str, Any]], bool]:
+        return lambda pod: ran.append(i) is None and pod["metadata"]["labels"]["owner"] == f"vmi-{i}"
+
+    for i in range(1000):
+        reads = CountingStore(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads.select(Query("Pod", "bench", where=owned_by(i), joined=(OWNER, frozenset({f"vmi-{i}"}))))
+        dependents.depend(i, reads)
+    pod = {"metadata": {"name": "virt-launcher-7", "namespace": "bench", "labels": {"owner": "vmi-7"}}}
+    assert dependents.affected("Pod", None, pod) == {7}
+    assert ran == [7]
+    ran.clear()
+    elsewhere = copy.deepcopy(pod)
+    elsewhere["metadata"]["namespace"] = "other"
+    assert dependents.affected("Pod", None, elsewhere) == set() and ran == []
+    ran.clear()
+    unowned = {"metadata": {"name": "x", "namespace": "bench", "labels": {"owner": ""}}}
+    assert dependents.affected("Pod", None, unowned) == set() and ran == []  # no key: no search can find it
+    dependents.forget(7)
+    assert dependents.affected("Pod", None, pod) == set() and ran == []
+
+
+def test_an_object_whose_join_keys_cannot_be_read_is_asked_of_every_search_of_the_join() -> None:
+    dependents: Dependents[int] = Dependents(CATALOG)
+    for i in range(3):
+        reads = CountingStore(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads.select(Query("Pod", "bench", where=lambda pod: "labels" not in pod["metadata"],
+                           joined=(OWNER, frozenset({f"vmi-{i}"}))))  # fmt: skip
+        dependents.depend(i, reads)
+    malformed = {"metadata": {"name": "x", "namespace": "bench"}}  # no labels: OWNER's candidate raises
+    assert dependents.affected("Pod", None, malformed) == {0, 1, 2}

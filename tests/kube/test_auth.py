@@ -212,6 +212,28 @@ def test_a_remembered_answer_is_rebuilt_when_a_role_no_longer_grants_an_embedded
                       "name": "fedora-root", "missing": True, "reason": "Forbidden"}  # fmt: skip
 
 
+def test_a_graph_kept_in_pieces_is_rebuilt_when_a_role_no_longer_grants_a_kind_in_them(
+    watched: Gateway, policy: KubeApiServer
+) -> None:
+    """Each VM's piece of the application graph keeps the access decisions it was built on, as a
+    whole answer does: a piece is recalled only while they hold."""
+    api = policy.api
+    workloads = {"VirtualMachine", "VirtualMachineInstance"}
+    api.apply(role("Role", "frank", "demo", rules(workloads | {"PersistentVolumeClaim"})))
+    api.apply(binding("RoleBinding", "frank", "demo", "Role", {"kind": "User", "name": "frank"}))
+    frank, path = Caller(watched, "frank-token"), "/namespaces/demo/graph"
+
+    def claims() -> set[str]:
+        resources = frank.json(path)["resources"]
+        return {o["id"] for r in resources for o in r["resources"] if o["type"] == "core/PersistentVolumeClaim"}
+
+    eventually(lambda: frank.get(path).headers.get("X-Gateway-Cache") == "hit")
+    assert "/namespaces/demo/pvcs/win11-root" in claims()
+    assert len(watched.app.extensions["gateway"].appgraph.memo) >= 1
+    api.apply(role("Role", "frank", "demo", rules(workloads)))
+    eventually(lambda: claims() == set())
+
+
 def test_links_found_by_query_need_list_on_their_target(gateway: Gateway, policy: KubeApiServer) -> None:
     api = policy.api
     api.apply(role("Role", "frank", "demo", rules({"Secret", "VirtualMachine"}, ["get"])))  # get by name, no list

@@ -67,9 +67,13 @@ def test_410_gone_for_real_relists_and_reconciles_without_loss_or_duplicates(
         assert stats.relists == 1
         # a's page, remembered: its deletion below comes with no event, only the re-list can tell
         eventually(lambda: gateway.get(f"/namespaces/{ns}/vms/a").headers.get("X-Gateway-Cache") == "hit")
+        graph = f"/namespaces/{ns}/graph"  # and the namespace's graph, b's piece of it kept with what it read
+        eventually(lambda: gateway.get(graph).headers.get("X-Gateway-Cache") == "hit")
         relay.cut()  # the gateway is parted from the cluster, which goes on without it
         server.api.delete(vm("a", ns))
         server.api.create(vm("c", ns))
+        server.api.patch(vm("b", ns), {"spec": {"template": {"spec": {"volumes": [
+            {"name": "root", "persistentVolumeClaim": {"claimName": "gone"}}]}}}})  # fmt: skip
         server.compact()  # the history the gateway would resume from is gone
         # meanwhile the gateway answers from its cache, says so, and stays ready
         stale = eventually(lambda: (r := gateway.get(f"/namespaces/{ns}/vms")).headers.get("Warning") and r)
@@ -81,6 +85,8 @@ def test_410_gone_for_real_relists_and_reconciles_without_loss_or_duplicates(
         eventually(lambda: names(gateway, f"/namespaces/{ns}/vms") == ["b", "c"], timeout=30)
         assert stats.relists >= 2  # the watch was answered 410 Gone and listed again
         assert gateway.get(f"/namespaces/{ns}/vms/a").status_code == 404  # the remembered page is not served
+        states = {r["name"]: r["provisioningState"] for r in gateway.json(graph)["resources"]}
+        assert states == {"b": "Failed", "c": "Succeeded"}  # b's disk is one that does not exist: not recalled
         eventually(lambda: not warnings(gateway.get(f"/namespaces/{ns}/vms")), timeout=30)
     store.close()
 

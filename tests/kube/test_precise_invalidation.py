@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from gateway.catalog import CATALOG, Entity, ObjectRef
+from gateway.store.counting import CountingStore
 from tests.support.apiserver import Kube, KubeApiServer
 from tests.support.gateway import Gateway, gateway_over
 from tests.support.objects import pvc
@@ -103,3 +105,38 @@ def test_an_object_a_search_would_find_drops_the_page(live: Gateway, cluster: An
                 "spec": {"network": "tenant", "interface": "pod1a2b3c4d5e6"}})  # fmt: skip
     claims = eventually(lambda: live.json(page, follow="ipamclaims")["ipamclaims"])
     assert [c["metadata"]["name"] for c in claims] == ["mine.tenant"]
+
+
+def test_the_namespace_graph_rebuilds_only_the_piece_of_the_vm_that_changed(live: Gateway, cluster: Any) -> None:
+    """Each workload's piece of the application graph is kept with its own reads: after a status
+    change to one VM's VMI, the graph is assembled again, reading only for that VM."""
+    api, ns, _, other = cluster
+    path, state = f"/namespaces/{ns}/graph", live.app.extensions["gateway"]
+    first = eventually(lambda: (r := live.get(path)).headers.get("X-Gateway-Cache") == "hit" and r)
+    assert len(state.appgraph.memo) == 2  # a kept answer was built with nothing changing: its pieces are kept
+    api.patch(other, {"status": {"phase": "Running", "guestOSInfo": {"id": "changed"}}}, "/status")
+    eventually(lambda: live.json(f"/namespaces/{ns}/vmis/other")["status"].get("guestOSInfo") == {"id": "changed"})
+    again = live.get(path)
+    assert again.headers.get("X-Gateway-Cache") != "hit"  # the whole answer read the VMI: dropped
+    one_piece = CountingStore(state.store)  # what building the other VM's piece alone reads
+    vm = Entity.root(CATALOG.kind("VirtualMachine"), state.store.get(ObjectRef("VirtualMachine", ns, "other")))
+    state.appgraph.pieces(one_piece, [vm], None)
+    listings = 2  # the VMs and the VMIs of the namespace; then the piece, and the memo's read of its VM
+    assert Gateway.reads(again) == listings + one_piece.reads + 1
+    assert again.json() == first.json()
+
+
+def test_a_service_that_comes_to_select_a_vm_is_in_the_next_graph(live: Gateway, cluster: Any) -> None:
+    api, ns, _, _ = cluster
+    path = f"/namespaces/{ns}/graph"
+    vm_path = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "mine", "namespace": ns}}
+    api.patch(vm_path, {"spec": {"template": {"metadata": {"labels": {"app": "web"}}}}})
+    eventually(lambda: live.json(f"/namespaces/{ns}/vms/mine")["spec"]["template"]["metadata"]["labels"])
+    eventually(lambda: live.get(path).headers.get("X-Gateway-Cache") == "hit")
+    api.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": ns},
+                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})  # fmt: skip
+    front = f"/namespaces/{ns}/services/front"
+    graph = eventually(lambda: (g := {r["id"]: r for r in live.json(path)["resources"]}).get(front) and g)
+    assert graph[front]["connections"] == [{"id": f"/namespaces/{ns}/vms/mine", "direction": "Outbound"}]
+    assert graph[f"/namespaces/{ns}/vms/mine"]["connections"] == [{"id": front, "direction": "Inbound"}]
+    assert graph[f"/namespaces/{ns}/vms/other"]["connections"] == []
