@@ -62,6 +62,7 @@ bench: $(STAMP) apiserver
 	cd bench && ../$(BIN)/python n_plus_one.py --latency 0 && ../$(BIN)/python n_plus_one.py --latency 0.001
 	cd bench && ../$(BIN)/python cache_floor.py
 	cd bench && ../$(BIN)/python scale.py
+	cd bench && ../$(BIN)/python graphs.py
 	cd bench && ../$(BIN)/python real_apiserver.py
 	cd bench && ../$(BIN)/python churn.py
 	cd bench && ../$(BIN)/python streams.py

@@ -8,11 +8,11 @@ Pure: no I/O, no Flask, no Kubernetes client.
 from gateway.catalog import core, kubevirt
 from gateway.catalog.kinds import Kind, Object, ObjectRef, href_for
 from gateway.catalog.links import (
-    DERIVED,
     Catalog,
     Computed,
     Entity,
     GraphStep,
+    Held,
     Join,
     Link,
     MissingProbe,
@@ -21,6 +21,7 @@ from gateway.catalog.links import (
     Query,
     Referrers,
     Selected,
+    memo_of,
     named_refs,
     part_entity,
     parts_of,
@@ -42,11 +43,11 @@ CATALOG = build()
 
 __all__ = [
     "CATALOG",
-    "DERIVED",
     "Catalog",
     "Computed",
     "Entity",
     "GraphStep",
+    "Held",
     "Join",
     "Kind",
     "Link",
@@ -59,6 +60,7 @@ __all__ = [
     "Referrers",
     "Selected",
     "href_for",
+    "memo_of",
     "named_refs",
     "part_entity",
     "parts_of",

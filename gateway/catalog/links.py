@@ -16,6 +16,7 @@ Pure: no I/O, no Flask, no Kubernetes client.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -49,7 +50,7 @@ class Entity:
         replaces an object when it changes, never changes it in place, and forgets its memo then.
         """
         if self._memo is None:
-            memo = DERIVED.of(self.owner().obj, self.href)
+            memo = memo_of(self.owner().obj, self.href)
             object.__setattr__(self, "_memo", memo)
             return memo
         return self._memo
@@ -191,39 +192,38 @@ def _derived(entity: Entity, link: Link, compute: Callable[[Entity], list[Any]])
     return found
 
 
-class DerivedMemos:
-    """What links derive from the objects stores hold, while they hold them.
+class Held(dict[str, Any]):
+    """An object as a store holds it: a dict (it serializes as one) with room for what links
+    derive from it. A store replaces an object when it changes and never changes one in place, so
+    the memo lives and dies with its object, and costs nothing until the object is served. A copy
+    is a plain dict without the memo: whoever copies an object may change it."""
 
-    A store's index says when it starts to hold an object (`keep`) and when it lets it go
-    (`forget`); an object no store keeps gets a memo for one entity only. Held by identity:
-    while kept, the object is alive, so its id names it and nothing else.
-    """
+    __slots__ = ("derived",)
 
-    def __init__(self) -> None:
-        self._kept: dict[int, Object] = {}
-        self._memos: dict[int, dict[str, dict[Any, Any]]] = {}
-        """By the object's id, then by href: the object itself and the parts carved from it."""
+    def __init__(self, obj: Object) -> None:
+        super().__init__(obj)
+        self.derived: dict[str, dict[Any, Any]] | None = None
 
-    def keep(self, obj: Object) -> None:
-        # a reader racing the previous holder's `forget` may have left a memo under this id
-        # (made from that object, alive until the reader let it go): never give it to this one
-        self._memos.pop(id(obj), None)
-        self._kept[id(obj)] = obj
+    def __copy__(self) -> Object:
+        return dict(self)
 
-    def forget(self, obj: Object) -> None:
-        if self._kept.get(id(obj)) is obj:
-            del self._kept[id(obj)]
-            self._memos.pop(id(obj), None)
+    def __deepcopy__(self, memo: dict[int, Any]) -> Object:
+        return copy.deepcopy(dict(self), memo)
 
-    def of(self, obj: Object, href: str) -> dict[Any, Any]:
-        """The memo of the entity at `href` carved from (or being) `obj`."""
-        if self._kept.get(id(obj)) is not obj:
-            return {}
-        # setdefault is atomic under the GIL: two threads asking at once get the same memo
-        return self._memos.setdefault(id(obj), {}).setdefault(href, {})
+    def __reduce__(self) -> tuple[type, tuple[Object]]:
+        return dict, (dict(self),)
 
 
-DERIVED = DerivedMemos()
+def memo_of(obj: Object, href: str) -> dict[Any, Any]:
+    """The memo of the entity at `href` carved from (or being) `obj`: shared across requests for
+    an object a store holds, a fresh one for any other (nothing of one request reaches another)."""
+    if type(obj) is not Held:
+        return {}
+    memos = obj.derived
+    if memos is None:
+        memos = obj.derived = {}  # two threads at once: one memo is lost, both hold the same values
+    # setdefault is atomic under the GIL: two threads asking at once get the same memo
+    return memos.setdefault(href, {})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable
 
-from gateway.catalog import DERIVED, Catalog, Join, Object, ObjectRef, Query
+from gateway.catalog import Catalog, Join, Object, ObjectRef, Query
 from gateway.catalog.kinds import labels_of, meta
 
 Key = tuple[str, str | None, str]  # kind, namespace, name
@@ -39,11 +39,6 @@ class ObjectIndex:
         self._by_join: dict[tuple[str, Join, Hashable], set[Key]] = defaultdict(set)
         self._joins = {k.name: catalog.joins(k.name) for k in catalog.kinds()}
 
-    def release(self) -> None:
-        """Let every object go (the index is being dropped): their derived memos go with them."""
-        for obj in self._objects.values():
-            DERIVED.forget(obj)
-
     def __len__(self) -> int:
         return len(self._objects)
 
@@ -55,7 +50,6 @@ class ObjectIndex:
         if key in self._objects:
             self.remove(kind, obj)
         self._objects[key] = obj
-        DERIVED.keep(obj)
         self._by_kind[kind].add(key)
         self._by_namespace[(kind, key[1])][key[2]] = obj
         for label, value in labels_of(obj).items():
@@ -73,7 +67,6 @@ class ObjectIndex:
         old = self._objects.pop(key, None)
         if old is None:
             return
-        DERIVED.forget(old)
         self._by_kind[kind].discard(key)
         self._by_namespace[(kind, key[1])].pop(key[2], None)
         for label, value in labels_of(old).items():

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
+from gateway.catalog import Catalog, Held, Kind, Object, ObjectRef, Query
 from gateway.store.errors import StoreTimeout, StoreUnavailable
 from gateway.store.indexes import ObjectIndex
 from gateway.store.kube import ApiError, KubeApi, Served
@@ -159,7 +159,7 @@ class Reflector:
             log.warning("%s: malformed object (%s)", self.kind.name, "; ".join(found))
         if not isinstance(obj, dict) or "metadata.name is missing" in found or "metadata is not a map" in found:
             return None
-        return normalize(complete(obj, self.kind, self.served))
+        return Held(normalize(complete(obj, self.kind, self.served)))  # kept with what links derive from it
 
     def relist(self) -> None:
         items: list[Object] = []
@@ -286,7 +286,6 @@ class WatchCache:
             self.lock = threading.RLock()
             self._start_lock = threading.Lock()
             self._reflectors = {}
-            self.index.release()
             self.index = ObjectIndex(self.catalog)
             self._stats = {kind: KindStats(generation=(g := next_generation()), epoch=g) for kind in self._stats}
             self._closing, self._rediscover = threading.Event(), threading.Event()

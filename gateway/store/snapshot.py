@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from importlib import resources
 from pathlib import Path
 
-from gateway.catalog import Catalog, Kind, Object, ObjectRef, Query
+from gateway.catalog import Catalog, Held, Kind, Object, ObjectRef, Query
 from gateway.store.indexes import ObjectIndex
 from gateway.store.manifests import Manifests, load_paths, load_text
 from gateway.store.normalize import normalize
@@ -21,7 +21,7 @@ class SnapshotStore:
     ) -> None:
         self._index = ObjectIndex(catalog)
         for kind, obj in objects:
-            self._index.put(kind.name, normalize(obj))
+            self._index.put(kind.name, Held(normalize(obj)))  # kept with what links derive from it
         self.source = source
         self.left_out = left_out
         """Kinds in the manifests the gateway does not serve, with their counts."""

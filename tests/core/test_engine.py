@@ -223,19 +223,28 @@ def test_what_links_derive_is_shared_while_a_store_holds_the_object_and_dropped_
     assert claims(loose)[1].memo() is not claims(loose)[1].memo()
 
 
-def test_an_index_forgets_the_memo_of_an_object_it_replaces_or_drops() -> None:
-    from gateway.catalog import DERIVED
+def test_a_held_object_keeps_its_own_memo_and_a_copy_of_it_has_none() -> None:
+    import copy
+
+    from gateway.catalog import Held, ObjectRef, memo_of
     from gateway.store.indexes import ObjectIndex
 
-    index = ObjectIndex(CATALOG)
-    old, new = vm("memo-index", [claim("root", "one")]), vm("memo-index", [claim("root", "two")], rv="2")
+    index = ObjectIndex(CATALOG)  # stores hand the index `Held` objects (tests may hand it plain ones)
+    old = Held(vm("memo-index", [claim("root", "one")]))
+    new = Held(vm("memo-index", [claim("root", "two")], rv="2"))
+    ref = ObjectRef("VirtualMachine", "lab", "memo-index")
     index.put("VirtualMachine", old)
-    assert DERIVED.of(old, "/x") is DERIVED.of(old, "/x")
-    index.put("VirtualMachine", new)  # the next version replaces it
-    assert DERIVED.of(old, "/x") is not DERIVED.of(old, "/x")
-    assert DERIVED.of(new, "/x") is DERIVED.of(new, "/x")
-    index.release()
-    assert DERIVED.of(new, "/x") is not DERIVED.of(new, "/x")
+    held = index.get(ref)
+    assert held is old
+    assert memo_of(held, "/x") is memo_of(held, "/x") and memo_of(held, "/x") is not memo_of(held, "/y")
+    plain = vm("memo-index", [claim("root", "one")])
+    assert memo_of(plain, "/x") is not memo_of(plain, "/x")  # a plain dict, as direct reads give: no memo kept
+    index.put("VirtualMachine", new)  # the next version replaces it, with a memo of its own
+    newer = index.get(ref)
+    assert newer is new and memo_of(newer, "/x") is not memo_of(held, "/x")
+    for copied in (copy.copy(newer), copy.deepcopy(newer), dict(newer)):
+        assert type(copied) is dict and copied == new  # a copy may be changed: it shares no memo
+        assert memo_of(copied, "/x") is not memo_of(copied, "/x")
 
 
 def test_a_hidden_named_target_keeps_its_whole_name_and_a_missing_one_needs_no_evidence() -> None:
