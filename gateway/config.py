@@ -129,7 +129,10 @@ SETTINGS = (
     Setting("max_url_bytes", "longest request path and query accepted (default 4096; 414 beyond)", int),
     Setting("max_body_bytes", "largest request body accepted (default 65536; 413 beyond)", int),
     Setting(
-        "answer_cache_mb", "memory for answers served again while nothing they read changed (default 64; 0: none)", int
+        "answer_cache_mb",
+        "MiB for answers served again while nothing they read changed, and as much again for the application "
+        "graph's per-workload pieces (default 64; 0: none)",
+        int,
     ),
     Setting("max_subscribers", "most live ?watch=true streams at once (default 1000; 429 beyond)", int),
     Setting("heartbeat_seconds", "seconds between heartbeats on a live stream (default 15)", float),
