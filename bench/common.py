@@ -22,7 +22,7 @@ from tests.support.gateway import Gateway, serving  # noqa: E402
 UI_PAGE = "vmi.pod.node,volumes.pvc.pv,instancetype.revision,preference.revision,networks.nad,accesscredentials"
 __all__ = [
     "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "gunicorn", "milliseconds", "rss_mib",
-    "serving", "summary", "worker_pid", "wrk",
+    "serve", "serving", "summary", "worker_pid", "wrk",
 ]  # fmt: skip
 
 
@@ -168,3 +168,29 @@ def summary(times: list[float]) -> tuple[float, float]:
     """(p50, p99) in milliseconds."""
     ordered = sorted(times)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def serve(kubeconfig: str, *options: str, probe: str = "/healthz") -> tuple[Any, str]:
+    """`kubevirt-gateway serve` in its own process over a kubeconfig, once `probe` answers 200."""
+    import socket
+    import subprocess
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--kubeconfig", kubeconfig,
+         "--port", str(port), "--api-timeout", "600", *options],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if requests.get(url + probe, timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    return process, url

@@ -12,36 +12,13 @@ changed; the store-reads header counts the reads it made.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
-from common import ROOT, RemoteEmulator
-
-
-def serve(kubeconfig: str, *options: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--kubeconfig", kubeconfig,
-         "--port", str(port), "--api-timeout", "600", *options],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if requests.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    return process, url
+from common import RemoteEmulator, serve
 
 
 def graph(session: requests.Session, url: str) -> tuple[float, int, int]:
@@ -56,8 +33,8 @@ def graph(session: requests.Session, url: str) -> tuple[float, int, int]:
 def measure(vms: int, rate: float, seconds: float) -> list[str]:
     emulator = RemoteEmulator("--synthetic", str(vms))
     kubeconfig = emulator.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
-    every_time, every_url = serve(kubeconfig, "--answer-cache-mb", "0")
-    kept, kept_url = serve(kubeconfig)
+    every_time, every_url = serve(kubeconfig, "--answer-cache-mb", "0", probe="/readyz")
+    kept, kept_url = serve(kubeconfig, probe="/readyz")
     session = requests.Session()
     rows = []
     try:

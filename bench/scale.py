@@ -10,36 +10,20 @@ under gunicorn), so the gateway's memory is its own. Answers are built every tim
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
-from common import ROOT, UI_PAGE, RemoteEmulator, milliseconds, rss_mib, summary, worker_pid
+from common import UI_PAGE, RemoteEmulator, milliseconds, rss_mib, serve, summary, worker_pid
 
 
 def measure(vms: int, repeat: int) -> str:
     emulator = RemoteEmulator("--synthetic", str(vms))
     kubeconfig = emulator.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
-    with __import__("socket").socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--kube", "--auth", "none", "--kubeconfig", kubeconfig,
-         "--port", str(port), "--answer-cache-mb", "0", "--api-timeout", "600"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    gateway, url = serve(kubeconfig, "--answer-cache-mb", "0")
     session = requests.Session()
     try:
-        for _ in range(300):
-            try:
-                if session.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         worker = worker_pid(gateway.pid)
         before = rss_mib(worker)
         start = time.perf_counter()
