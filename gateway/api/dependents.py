@@ -187,12 +187,12 @@ class Remembered(Generic[K, V]):
     def __init__(
         self, max_bytes: int, size: Callable[[V], int], catalog: Catalog | None, changes: Observable | None
     ) -> None:
-        precise = catalog is not None and changes is not None
-        self.dependents: Dependents[K] | None = Dependents(catalog) if catalog is not None and precise else None
+        self.dependents: Dependents[K] | None = None
+        if catalog is not None and changes is not None:
+            self.dependents = Dependents(catalog)
+            changes.on_change(self._invalidate)
         self._values: _Evicting[K, V] = _Evicting(max(max_bytes, 1), size, self.dependents)
         self._lock = threading.Lock()
-        if changes is not None and precise:
-            changes.on_change(self._invalidate)
 
     def __len__(self) -> int:
         with self._lock:

@@ -10,6 +10,7 @@ hold. A recalled piece's reads count as the request's, so the whole answer depen
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,9 @@ class PieceMemory:
             piece = build(reads)
         store.absorb(reads, counted=True)
         self._keep(key, piece, reads, decisions)
+        # a first graph of many workloads builds for seconds: between pieces, let the other requests
+        # on this worker run (probes above all). Under gevent this is a switch; with threads, the GIL
+        time.sleep(0)
         return piece
 
     def _still_valid(self, kept: _Kept, viewer: Viewer | None) -> bool:

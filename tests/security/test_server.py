@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,47 @@ def test_live_streams_hold_no_thread_so_probes_and_pages_answer_beside_many(tmp_
             finally:
                 for stream in streams:
                     stream.close()
+
+
+def test_probes_answer_while_a_first_application_graph_of_many_vms_is_built(tmp_path: Path) -> None:
+    """The first graph of 1,500 VMs builds its pieces for a second or more on one greenlet; it
+    gives way between pieces, so the probe is answered all along. Counted: probes answered in the
+    second half of the graph's request (a worker held until the graph is done answers none there)."""
+    from tests.support.emulated import FAST
+    from tests.support.emulator.cluster import Cluster
+    from tests.support.emulator.server import EmulatorServer
+    from tests.support.synthetic import synthetic_cluster
+
+    cluster = Cluster()
+    cluster.load(synthetic_cluster(1500))
+    with EmulatorServer(cluster, settings=FAST).start() as emulator:
+        port = free_port()
+        command = [*serve_command(port)[:-3], "--kube", "--auth", "none", "--port", str(port),
+                   "--kubeconfig", emulator.kubeconfig(tmp_path / "kubeconfig"), "--api-timeout", "60"]  # fmt: skip
+        with running(command, port) as url:
+            for warm in (
+                "/namespaces/bench/vms/vm-00000/objectgraph",
+                "/namespaces/bench/vms/vm-00000?follow=services",
+            ):
+                assert requests.get(url + warm, timeout=60).status_code == 200  # every kind listed and watched
+            span: list[float] = []
+
+            def build() -> None:
+                span.append(time.monotonic())
+                answer = requests.get(url + "/namespaces/bench/graph", timeout=120)
+                assert answer.status_code == 200 and len(answer.json()["resources"]) == 1501
+                span.append(time.monotonic())
+
+            graph = threading.Thread(target=build)
+            graph.start()
+            answered: list[float] = []
+            while graph.is_alive():
+                assert requests.get(url + "/healthz", timeout=30).status_code == 200
+                answered.append(time.monotonic())
+            graph.join()
+            assert len(span) == 2, "the graph was answered"
+            second_half = (span[0] + span[1]) / 2
+            assert len([t for t in answered if second_half <= t < span[1]]) >= 5, answered
 
 
 def test_the_thread_worker_is_still_there_to_choose() -> None:
