@@ -6,6 +6,7 @@ into catalogue lookups and store reads; it knows nothing of Flask.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +32,17 @@ class ListParams:
     token: str | None = None
 
 
+FOLLOW_TREES = 1024
+"""Parsed and checked follow parameters remembered (a UI asks the same few again and again)."""
+
+
 class Documents:
     def __init__(self, catalog: Catalog, engine: FollowEngine) -> None:
         self.catalog = catalog
         self.engine = engine
+        # the catalogue and the limits are fixed for the life of the app: a tree depends on its text
+        # and the kinds it starts from only; a refused one raises again each time (errors are not kept)
+        self._follow_tree = functools.lru_cache(maxsize=FOLLOW_TREES)(self._checked_tree)
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -72,8 +80,11 @@ class Documents:
         return namespace
 
     def follow_tree(self, text: str | None, kinds: set[Context]) -> LinkTree:
+        return self._follow_tree(text, frozenset(kinds))
+
+    def _checked_tree(self, text: str | None, kinds: frozenset[Context]) -> LinkTree:
         tree = parse_follow(text, self.engine.limits)
-        validate(tree, kinds, self.catalog)
+        validate(tree, set(kinds), self.catalog)
         return tree
 
     # --- documents -----------------------------------------------------------------------

@@ -308,3 +308,19 @@ def test_an_index_lists_by_namespace_then_name() -> None:
     found = index.select(Query("Pod", None, parse_selector("app=web")))
     assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in found] == [
         ("alpha", "a"), ("alpha", "b"), ("zeta", "a")]  # fmt: skip
+
+
+def test_a_follow_parameter_is_parsed_and_checked_once_and_a_refused_one_every_time() -> None:
+    from gateway.app import build_documents
+    from gateway.config import Config
+
+    documents = build_documents(Config())
+    vm = {Context("VirtualMachine")}
+    first = documents.follow_tree("volumes.pvc,vmi.pod", vm)
+    assert first == parse_follow("vmi.pod,volumes.pvc")
+    assert documents.follow_tree("volumes.pvc,vmi.pod", vm) is first  # remembered
+    with pytest.raises(FollowError, match="PersistentVolumeClaim has no link"):  # checked where it starts
+        documents.follow_tree("volumes.pvc,vmi.pod", {Context("PersistentVolumeClaim")})
+    for _ in range(2):  # an error is not remembered: the same message each time
+        with pytest.raises(FollowError, match="unknown rel 'nope'"):
+            documents.follow_tree("volumes.nope", vm)
