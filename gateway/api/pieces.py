@@ -10,11 +10,12 @@ hold. A recalled piece's reads count as the request's, so the whole answer depen
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import gevent
+import gevent.monkey
 import orjson
 
 from gateway.access.policy import Viewer
@@ -77,9 +78,7 @@ class PieceMemory:
             piece = build(reads)
         store.absorb(reads, counted=True)
         self._keep(key, piece, reads, decisions)
-        # a first graph of many workloads builds for seconds: between pieces, let the other requests
-        # on this worker run (probes above all). Under gevent this is a switch; with threads, the GIL
-        time.sleep(0)
+        _give_way()
         return piece
 
     def _still_valid(self, kept: _Kept, viewer: Viewer | None) -> bool:
@@ -95,3 +94,12 @@ class PieceMemory:
         kept = _Kept(piece, reads, epochs, tuple(decisions.items()), size)
         versions = self._versions
         self._kept.keep(key, kept, reads, lambda: all(versions.generation(k) == g for k, g in generations.items()))
+
+
+def _give_way() -> None:
+    """A first graph of many workloads builds for seconds: between its pieces, let the other
+    requests on this worker run (probes above all). A greenlet must give way by itself (a switch,
+    a few microseconds); threads are switched by the interpreter, and a real sleep(0) would cost a
+    timer's slack (50 µs or more) per piece, so they are left alone."""
+    if gevent.monkey.is_module_patched("time"):
+        gevent.sleep(0)
