@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway.catalog import Catalog, Entity, Query, href_for, refs
+from gateway.catalog import Catalog, Entity, Link, Query, href_for, refs
 from gateway.catalog.selectors import LabelSelector
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.engine import FollowEngine
@@ -117,20 +117,24 @@ class ApplicationGraphBuilder:
         services: list[tuple[tuple[str, str], ...]] = [()] * len(workloads)
         for kind, indexes in by_kind.items():
             members = [workloads[i] for i in indexes]
-            found = self.engine.resolve(store, self.catalog.all_links(kind)["services"], members, access)
+            link = self.catalog.all_links(kind)["services"]
+            found = self.engine.resolve(store, link, members, access)
             for i, w, targets in zip(indexes, members, found, strict=True):
-                services[i] = tuple(self._services(w, targets, access))
+                services[i] = tuple(self._services(w, link, targets, access))
         return [self._piece(w, g, selecting) for w, g, selecting in zip(workloads, graphs, services, strict=True)]
 
     def _one(self, workload: Entity, access: Policy | None) -> Callable[[Store], Piece]:
         return lambda view: self.pieces(view, [workload], access)[0]
 
-    def _services(self, workload: Entity, targets: list[Target], access: Policy | None) -> Iterator[tuple[str, str]]:
+    def _services(
+        self, workload: Entity, link: Link, targets: list[Target], access: Policy | None
+    ) -> Iterator[tuple[str, str]]:
+        """The Services found selecting it that the caller may know of (a search: list, then get)."""
         for target in targets:
             if target.obj is None:
                 continue
-            service = self.engine.target_entity(workload, "services", target)
-            if access is None or access.may_get(service.kind, service.namespace, service.name):
+            if access is None or access.knows(link, target, workload.namespace):
+                service = self.engine.target_entity(workload, link.rel, target)
                 yield service.href, service.name
 
     def _piece(self, workload: Entity, graph: Node, services: tuple[tuple[str, str], ...]) -> Piece:

@@ -146,6 +146,32 @@ def test_a_service_the_caller_may_not_get_is_left_out_and_the_next_one_kept() ->
     assert f"/namespaces/{NS}/services/alpha" not in resources
 
 
+def test_services_found_by_selector_need_list_on_services_not_only_get() -> None:
+    """A Service in the graph was found by a search: a caller who may get Services but not list
+    them may not learn which select the VM (as a follow of `services` would not tell them)."""
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": NS},
+               "spec": {"selector": {"app": "web"}}}  # fmt: skip
+    objects = [vm("web", "disk", labels={"app": "web"}), pvc("disk"), service]
+    assert f"/namespaces/{NS}/services/front" in guarded(objects, Restricted())
+    resources = guarded(objects, ScopedPolicy(NS, unlisted={"Service"}))
+    assert f"/namespaces/{NS}/services/front" not in resources
+    assert resources[f"/namespaces/{NS}/vms/web"]["connections"] == []
+
+
+def test_two_services_selecting_two_vms_are_two_resources_each_connected_to_both() -> None:
+    services = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
+                 "spec": {"selector": {"tier": "web"}}} for name in ("front", "metrics")]  # fmt: skip
+    resources = graph([vm("a", "disk-a", labels={"tier": "web"}), vm("b", "disk-b", labels={"tier": "web"}),
+                       pvc("disk-a"), pvc("disk-b"), *services])  # fmt: skip
+    a, b = f"/namespaces/{NS}/vms/a", f"/namespaces/{NS}/vms/b"
+    for name in ("front", "metrics"):
+        service = resources[f"/namespaces/{NS}/services/{name}"]
+        assert (service["id"], service["name"]) == (f"/namespaces/{NS}/services/{name}", name)
+        assert service["connections"] == [{"id": a, "direction": "Outbound"}, {"id": b, "direction": "Outbound"}]
+    assert resources[a]["connections"] == [{"id": f"/namespaces/{NS}/services/{name}", "direction": "Inbound"}
+                                           for name in ("front", "metrics")]  # fmt: skip
+
+
 def test_a_standalone_vmi_selected_by_a_service_is_connected_to_it() -> None:
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": NS},
                "spec": {"selector": {"app": "solo"}}}  # fmt: skip

@@ -12,17 +12,26 @@ from gateway.follow.policy import scope_of
 
 class ScopedPolicy:
     """May read namespace `namespace` (and cluster-scoped kinds) only, and there neither the kinds
-    nor the (kind, name) pairs listed."""
+    nor the (kind, name) pairs listed; the `unlisted` kinds it may get but not list."""
 
-    def __init__(self, namespace: str, kinds: Iterable[str] = (), names: Iterable[tuple[str, str]] = ()) -> None:
-        self.namespace, self.kinds, self.names = namespace, set(kinds), set(names)
+    def __init__(
+        self,
+        namespace: str,
+        kinds: Iterable[str] = (),
+        names: Iterable[tuple[str, str]] = (),
+        unlisted: Iterable[str] = (),
+    ) -> None:
+        self.namespace, self.kinds, self.names, self.unlisted = namespace, set(kinds), set(names), set(unlisted)
         self.prefetched: list[tuple[Kind, str | None, str | None]] = []
 
+    def _in_scope(self, kind: Kind, namespace: str | None) -> bool:
+        return kind.name not in self.kinds and (namespace == self.namespace or not kind.namespaced)
+
     def may_get(self, kind: Kind, namespace: str | None, name: str | None) -> bool:
-        return self.may_list(kind, namespace) and (kind.name, name) not in self.names
+        return self._in_scope(kind, namespace) and (kind.name, name) not in self.names
 
     def may_list(self, kind: Kind, namespace: str | None) -> bool:
-        return kind.name not in self.kinds and (namespace == self.namespace or not kind.namespaced)
+        return self._in_scope(kind, namespace) and kind.name not in self.unlisted
 
     def prefetch(self, wanted: list[tuple[Kind, str | None, str | None]]) -> None:
         self.prefetched.extend(wanted)
