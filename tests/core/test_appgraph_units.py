@@ -225,3 +225,12 @@ def test_a_graph_assembled_from_kept_pieces_is_the_graph_built_at_once(objects: 
     assert in_pieces.build(store, NS, LabelSelector()) == at_once and memo.built == []  # all recalled
     del memo.pieces[workloads[0]]
     assert in_pieces.build(store, NS, LabelSelector()) == at_once and memo.built == [workloads[0]]
+
+
+def test_pieces_are_built_with_the_callers_access() -> None:
+    store = SnapshotStore.from_objects(CATALOG, MIXED, "unit")
+    engine = build_documents(Config()).engine
+    policy = Restricted(kinds={"PersistentVolumeClaim"})
+    at_once = ApplicationGraphBuilder(engine).build(store, NS, LabelSelector(), policy)
+    assert at_once != ApplicationGraphBuilder(engine).build(store, NS, LabelSelector())  # the policy hides some
+    assert ApplicationGraphBuilder(engine, DictMemo()).build(store, NS, LabelSelector(), policy) == at_once
