@@ -45,6 +45,7 @@ class PieceMemory:
 
     def __init__(self, store: Store, catalog: Catalog, max_bytes: int) -> None:
         self._store = store
+        # what `over` checked, spelled out so the types narrow
         assert isinstance(store, Observable) and isinstance(store, Epoched) and isinstance(store, Versioned)
         self._versions: Versioned = store
         self._epochs: Epoched = store
@@ -53,8 +54,7 @@ class PieceMemory:
     @classmethod
     def over(cls, store: Store, catalog: Catalog, max_bytes: int) -> PieceMemory | None:
         """A memory for pieces, if `store` can say what changed and there is room for any."""
-        precise = isinstance(store, Observable) and isinstance(store, Epoched) and isinstance(store, Versioned)
-        return cls(store, catalog, max_bytes) if precise and max_bytes > 0 else None
+        return cls(store, catalog, max_bytes) if _reports_changes(store) and max_bytes > 0 else None
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -94,6 +94,11 @@ class PieceMemory:
         kept = _Kept(piece, reads, epochs, tuple(decisions.items()), size)
         versions = self._versions
         self._kept.keep(key, kept, reads, lambda: all(versions.generation(k) == g for k, g in generations.items()))
+
+
+def _reports_changes(store: Store) -> bool:
+    """Whether `store` says what changed (each event, each re-list, each kind's generation)."""
+    return isinstance(store, Observable) and isinstance(store, Epoched) and isinstance(store, Versioned)
 
 
 def _give_way() -> None:

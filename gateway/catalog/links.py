@@ -46,8 +46,9 @@ class Entity:
     def memo(self) -> dict[Any, Any]:
         """What links derive from this entity (names, parts, its links map), computed once.
 
-        For an object a store holds, shared by every entity of it across requests: a store
-        replaces an object when it changes, never changes it in place, and forgets its memo then.
+        For an object a store holds (a `Held`), shared by every entity of it across requests: a
+        store replaces an object when it changes, never changes it in place, so the memo goes
+        with the old version.
         """
         if self._memo is None:
             memo = memo_of(self.owner().obj, self.href)
