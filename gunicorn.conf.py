@@ -4,5 +4,8 @@ bind = "127.0.0.1:8080"
 workers = 1
 worker_class = "gateway.server.GreenletWorker"  # gevent; "gateway.server.HeadFirstWorker" with threads = 16 for gthread
 worker_connections = 2048  # the streams (--max-subscribers, 1000) and room for requests
+# The head and body time limits (KUBEVIRT_GATEWAY_CLIENT_TIMEOUT) and the cap on connections per
+# address (KUBEVIRT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS) are the gateway's settings: the worker
+# reads them from the app wsgi.py built.
 accesslog = "-"
 timeout = 60

@@ -28,8 +28,7 @@ import requests
 from common import ROOT, UI_PAGE, RemoteEmulator, gateway_config, gunicorn, wrk
 from flask import Flask, Response, request
 
-from gateway.app import build_store, create_app
-from gateway.catalog import CATALOG
+from gateway.app import create_app
 
 
 def floor_of(bodies: dict[str, bytes]) -> Any:
@@ -41,40 +40,6 @@ def floor_of(bodies: dict[str, bytes]) -> Any:
         return Response(bodies[request.path], mimetype="application/json")
 
     return app.test_client()
-
-
-class KindGenerationsOnly:
-    """The same watch cache, showing only its per-kind generations: answers are then dropped by any
-    change to a kind they read, as before precise invalidation (the figure it is measured against)."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("on_change", "epoch"):
-            raise AttributeError(name)
-        return getattr(self._store, name)
-
-    def get(self, ref: Any) -> Any:
-        return self._store.get(ref)
-
-    def get_many(self, kind: str, namespace: Any, names: Any) -> Any:
-        return self._store.get_many(kind, namespace, names)
-
-    def select(self, query: Any) -> Any:
-        return self._store.select(query)
-
-    def referrers(self, target: Any, kind: str) -> Any:
-        return self._store.referrers(target, kind)
-
-    def readiness(self) -> Any:
-        return self._store.readiness()
-
-    def generation(self, kind: str) -> int:
-        return int(self._store.generation(kind))
-
-    def stats(self) -> Any:
-        return self._store.stats()
 
 
 def rate_of(client: Any, paths: list[str], seconds: float) -> tuple[float, int, int]:
@@ -100,26 +65,21 @@ def main() -> None:
     paths = [f"/namespaces/bench/vms/vm-{i:05d}" for i in range(args.pages)]
     config = gateway_config(server)
     precise = create_app(config).test_client()
-    by_kind = create_app(config, store=KindGenerationsOnly(build_store(config, CATALOG))).test_client()  # type: ignore[arg-type]
     bodies = {p: precise.get(p, query_string={"follow": UI_PAGE}).data for p in paths}
     floor = floor_of(bodies)
-    for client in (precise, by_kind):  # every page built once, so the runs below measure answering
-        for p in paths:
-            client.get(p, query_string={"follow": UI_PAGE})
+    for p in paths:  # every page built once, so the runs below measure answering
+        precise.get(p, query_string={"follow": UI_PAGE})
     print(f"| {args.pages} different VM pages of {args.vms} VMs, in turn, {args.seconds:.0f} s each | floor "
-          "| gateway: answers dropped by their own changes | gateway: by any change to a kind they read |")  # fmt: skip
-    print("|---|---|---|---|")
+          "| gateway: answers dropped by their own changes |")  # fmt: skip
+    print("|---|---|---|")
     for label, rate in (("cluster still", 0.0), (f"{args.rate:.0f} status changes/s to other VMs", args.rate)):
         requests.post(f"{server.url}/_emulator/churn", params={"rate": rate, "first": args.pages}, timeout=10)
         before = requests.get(f"{server.url}/_emulator/changes", timeout=10).json()["changes"]
         fl_rps, _, _ = rate_of(floor, paths, args.seconds)
-        cells = []
-        for client in (precise, by_kind):
-            rps, done, hits = rate_of(client, paths, args.seconds)
-            cells.append(f"{rps:,.0f} req/s, **{rps / fl_rps:.0%}** of the floor, {hits / done:.0%} from memory")
+        rps, done, hits = rate_of(precise, paths, args.seconds)
+        cell = f"{rps:,.0f} req/s, **{rps / fl_rps:.0%}** of the floor, {hits / done:.0%} from memory"
         changes = requests.get(f"{server.url}/_emulator/changes", timeout=10).json()["changes"] - before
-        print(f"| {label} ({changes} changes in the run) | {fl_rps:,.0f} req/s | {cells[0]} | {cells[1]} |",
-              flush=True)  # fmt: skip
+        print(f"| {label} ({changes} changes in the run) | {fl_rps:,.0f} req/s | {cell} |", flush=True)
     requests.post(f"{server.url}/_emulator/churn", params={"rate": 0}, timeout=10)
     if shutil.which("wrk"):
         under_gunicorn(server, paths, {p: precise.get(p, query_string={"follow": UI_PAGE}).get_json() for p in paths},

@@ -132,7 +132,9 @@ def measure(choice: str, args: argparse.Namespace) -> str:
     kubeconfig = emulator.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
     env = {"KUBEVIRT_GATEWAY_KUBE": "true", "KUBEVIRT_GATEWAY_KUBECONFIG": kubeconfig, "KUBEVIRT_GATEWAY_AUTH": "none",
            "KUBEVIRT_GATEWAY_MAX_SUBSCRIBERS": str(args.streams + 16),
-           "KUBEVIRT_GATEWAY_MAX_SUBSCRIBERS_PER_CALLER": str(args.streams + 16)}  # fmt: skip
+           "KUBEVIRT_GATEWAY_MAX_SUBSCRIBERS_PER_CALLER": str(args.streams + 16),
+           # every stream comes from this machine's one address
+           "KUBEVIRT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS": str(args.streams + 256)}  # fmt: skip
     page = "/namespaces/bench/vms/vm-00000?follow=vmi"
     process, url = gunicorn("wsgi:app", env, ROOT, page, *CHOICES[choice](args.streams))
     port = int(url.rsplit(":", 1)[1])

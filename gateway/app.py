@@ -12,10 +12,12 @@ from gateway.api.caching import init_caching
 from gateway.api.errors import GatewayApi, answer_options, limit_url_length
 from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
-from gateway.api.pieces import PieceMemory
 from gateway.api.responses import GatewayState, add_read_count
 from gateway.api.staleness import init_stale_warnings
 from gateway.catalog import CATALOG, Catalog
+from gateway.changes.answers import Answers
+from gateway.changes.pieces import PieceMemory
+from gateway.changes.streams import Subscriptions
 from gateway.config import Config, ConfigError
 from gateway.documents import Documents
 from gateway.follow.engine import FollowEngine
@@ -24,7 +26,7 @@ from gateway.follow.paths import FollowLimits
 from gateway.follow.registry import HandlerRegistry
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.graph.objectgraph import ObjectGraphBuilder
-from gateway.store import Lagging, PerRequest, Store, Versioned, WithStats
+from gateway.store import Lagging, Observable, PerRequest, Pinnable, Store, WithStats
 from gateway.store.direct import DirectStore
 from gateway.store.kube import ApiConfigError, KubeApi
 from gateway.store.live import WatchCache
@@ -83,15 +85,25 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     documents = build_documents(config)
     objectgraph = ObjectGraphBuilder(documents.engine)
     documents.engine.providers["objectgraph"] = objectgraph.provide
+    # what tracks changes: only over a store that publishes them (direct reads cannot say)
+    feed = store.changes if isinstance(store, Observable) else None
+    memory_bytes = config.answer_cache_mb * 1024 * 1024
+    answers = Answers(memory_bytes, CATALOG, feed) if feed is not None and memory_bytes > 0 else None
+    # pieces pay off where the cluster changes under a kept graph: not over a snapshot
+    changing = feed is not None and not isinstance(store, SnapshotStore) and memory_bytes > 0
+    pieces = PieceMemory(store, feed, CATALOG, memory_bytes) if changing and feed is not None else None
+    subscriptions = None
+    if feed is not None:
+        pins = store if isinstance(store, Pinnable) else None
+        limits = (config.max_subscribers, config.max_subscribers_per_caller)
+        subscriptions = Subscriptions(*limits, CATALOG, feed, pins)
     app.extensions["gateway"] = GatewayState(
         config=config,
         store=store,
         documents=documents,
         objectgraph=objectgraph,
-        appgraph=ApplicationGraphBuilder(
-            documents.engine, PieceMemory.over(store, CATALOG, config.answer_cache_mb * 1024 * 1024)
-        ),
-        versions=store if isinstance(store, Versioned) else None,
+        appgraph=ApplicationGraphBuilder(documents.engine, pieces),
+        feed=feed,
         per_request=store if isinstance(store, PerRequest) else None,
     )
     api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
@@ -105,20 +117,11 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     answer_options(app)
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds, max_reviews=config.max_reviews_per_request))
-    versions = store if isinstance(store, Versioned) else None
     # after auth: answers are the caller's own
-    app.extensions["gateway_answers"] = init_caching(
-        app, versions, config.answer_cache_mb * 1024 * 1024, store, CATALOG
-    )
-    app.extensions["gateway_live"] = init_live(
-        app,
-        store,
-        CATALOG,
-        config.max_subscribers,
-        config.max_subscribers_per_caller,
-        config.heartbeat_seconds,
-        config.auth_cache_seconds,
-    )
+    init_caching(app, answers)
+    app.extensions["gateway_answers"] = answers
+    init_live(app, subscriptions, config.heartbeat_seconds, config.auth_cache_seconds)
+    app.extensions["gateway_live"] = subscriptions
     # after_request hooks run last-registered first: the reads header is set before metrics read it
     init_stale_warnings(app, store if isinstance(store, Lagging) else None)
     init_metrics(app, store if isinstance(store, WithStats) else None)

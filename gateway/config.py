@@ -1,6 +1,6 @@
 """Configuration: one table of settings, read from CLI flags or KUBEVIRT_GATEWAY_* variables.
 
-Each setting is declared once in `SETTINGS`; `cli.py` turns the table into flags and
+Each setting is declared once in `SETTINGS`; `cli/commands.py` turns the table into flags and
 `from_env` into environment variables of the same names, so the two cannot drift.
 """
 
@@ -49,6 +49,8 @@ class Config:
     max_response_bytes: int = 8 * 1024 * 1024
     max_subscribers_per_caller: int = 4
     discovery_seconds: float = 300.0
+    client_timeout: float = 10.0
+    max_connections_per_address: int = 256
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -90,9 +92,12 @@ class Config:
             "auth_cache_seconds",
             "heartbeat_seconds",
             "discovery_seconds",
+            "client_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
+        if self.max_connections_per_address < 0:
+            raise ConfigError("--max-connections-per-address must be 0 (no cap) or more")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, not {self.port}")
         return self
@@ -139,6 +144,17 @@ SETTINGS = (
     Setting("max_subscribers_per_caller", "most live streams one caller may hold (default 4; 429 beyond)", int),
     Setting("max_reviews_per_request", "most access reviews one request may cost (default 256; 400 beyond)", int),
     Setting("max_response_bytes", "largest answer built, checked while building (default 8 MiB; 400 beyond)", int),
+    Setting(
+        "client_timeout",
+        "seconds a client may take to send a request's head, and again its body once it is read (default 10; "
+        "408 beyond)",
+        float,
+    ),
+    Setting(
+        "max_connections_per_address",
+        "most connections open at once from one peer address (default 256; 0: no cap; 429 beyond)",
+        int,
+    ),
     Setting(
         "discovery_seconds", "live clusters: ask the API server which kinds it serves this often (default 300)", float
     ),

@@ -2,9 +2,13 @@
 
     GatewayError                 code, reason, message, optional field
     ├── BadRequest          400  malformed parameters, unknown rels, limits exceeded
+    │   ├── FollowError          a follow parameter that does not parse or names no rel (follow/paths.py)
+    │   │   └── TooLarge         an answer past --max-embedded or --max-response-bytes
+    │   └── TooManyReviews       past --max-reviews-per-request (access/policy.py)
     ├── Unauthorized        401
     ├── Forbidden           403
-    └── NotFound            404  unknown collection or object
+    ├── NotFound            404  unknown collection or object
+    └── TooManySubscribers  429  past --max-subscribers(-per-caller) (changes/streams.py)
 
 Pure: raised by the core, translated once by `gateway.api.errors`. A store that cannot answer raises
 `gateway.store.errors.StoreError` instead (no HTTP codes there), mapped in the same place.

@@ -10,9 +10,20 @@ costs a greenlet, so a thousand live streams or slow clients hold no thread
 small body) is read by the worker's poller, and the request reaches a thread only once it
 has arrived whole. gthread hands a connection to a thread as soon as a byte arrives, and
 that thread then blocks until the client finishes its headers: sixteen clients sending half
-a request would hold every thread, and the liveness probe would fail. A head that does not
-arrive within `HEAD_SECONDS` is answered 408 and closed. Errors gunicorn answers itself (a
-request line over 8,190 bytes, malformed headers) are Kubernetes `Status` JSON, as all ours.
+a request would hold every thread, and the liveness probe would fail. Errors gunicorn
+answers itself (a request line over 8,190 bytes, malformed headers) are Kubernetes `Status`
+JSON, as all ours.
+
+Both workers bound what a client may hold (the settings come from the app they serve, so
+`serve`'s flags and wsgi.py's KUBEVIRT_GATEWAY_* variables alike):
+
+- a request head must arrive within `--client-timeout`, and a body within as long again
+  once the app reads it, else a 408 Status and the connection closed. The app reads a body
+  only in the view that needs it, after authentication and whatever the view can decide
+  without it; a body it did not read is not waited for: the connection closes;
+- one peer address holds at most `--max-connections-per-address` connections; past that a
+  new one is answered 429 and closed before anything is read. Before a request is read, the
+  address is all that tells one caller from another.
 """
 
 from __future__ import annotations
@@ -22,8 +33,9 @@ import errno
 import html
 import re
 import selectors
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -34,12 +46,11 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
 from gunicorn.workers.gthread import TConn, ThreadWorker
+from werkzeug.exceptions import RequestTimeout
 
 from gateway.api.errors import status_document
 from gateway.config import Config
 
-HEAD_SECONDS = 10.0
-"""How long a client may take to send a request's head (and a body of up to `BUFFERED_BODY`)."""
 BUFFERED_BODY = 1 << 20
 """Bodies up to this size are read before a thread is given the request; larger ones by the thread."""
 MAX_HEAD = 64 * 1024
@@ -57,7 +68,162 @@ def head_complete(buffered: bytes | bytearray) -> bool:
     return wanted > BUFFERED_BODY or len(buffered) >= end + 4 + wanted
 
 
-class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no type hints
+class AddressSlots:
+    """Connections open per peer address, at most `cap` for each (0: no cap)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def take(self, peer: str | None) -> bool:
+        if peer is None or not self.cap:
+            return True
+        with self._lock:
+            if self._open[peer] >= self.cap:
+                return False
+            self._open[peer] += 1
+            return True
+
+    def give(self, peer: str | None) -> None:
+        if peer is None or not self.cap:
+            return
+        with self._lock:
+            self._open[peer] -= 1
+            if self._open[peer] <= 0:
+                del self._open[peer]
+
+
+def peer_of(address: Any) -> str | None:
+    """A connection's peer IP address; None on a Unix socket, where every caller is the proxy in front."""
+    return str(address[0]) if isinstance(address, tuple) and address else None
+
+
+def _refuse(sock: Any, peer: str, cap: int) -> None:
+    message = f"{peer} has {cap} connections open, the most one address may hold (--max-connections-per-address)"
+    _send_quietly(sock, _status_response(429, "Too Many Requests", message))
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+class _Limits:
+    """The gateway's settings for a worker, from the app it serves (`serve`'s flags, or wsgi.py's
+    KUBEVIRT_GATEWAY_* variables); the defaults under any other app."""
+
+    wsgi: Any
+    settings: Config
+    slots: AddressSlots
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()  # type: ignore[misc]  # gunicorn's Worker, next in the MRO
+        gateway = (getattr(self.wsgi, "extensions", None) or {}).get("gateway")
+        config = getattr(gateway, "config", None)
+        self.settings = config if isinstance(config, Config) else Config()
+        self.slots = AddressSlots(self.settings.max_connections_per_address)
+
+
+class BoundedBody:
+    """A request's body (wsgi.input) that must arrive whole within `seconds` of the app's first read
+    of it, else a 408 Status. Until it has been read to its end the response says `Connection:
+    close`: the rest of a body the app did not want is not waited for to find the next request."""
+
+    def __init__(self, request: Any, seconds: float) -> None:
+        self._body, self._request, self._seconds = request.body, request, seconds
+        self._deadline: float | None = None
+        self._closes = request.must_close
+        request.must_close = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._body, name)  # gunicorn asks whether reading `failed`
+
+    def read(self, size: int | None = None) -> bytes:
+        return self._bounded(self._body.read, size)
+
+    def readline(self, size: int | None = None) -> bytes:
+        return self._bounded(self._body.readline, size)
+
+    def readlines(self, size: int | None = None) -> list[bytes]:
+        lines = []
+        while line := self.readline():
+            lines.append(line)
+            if size is not None and 0 < size <= sum(map(len, lines)):
+                break
+        return lines
+
+    def __iter__(self) -> BoundedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def _bounded(self, read: Callable[[int | None], bytes], size: int | None) -> bytes:
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._seconds
+        # one read may wait on the socket many times (gunicorn reads until it has `size`): each wait
+        # gets what is left of the time, so a client sending a byte now and then gains none
+        unreader = self._request.unreader
+        sock = unreader.sock
+        unreader.sock = _UntilDeadline(sock, self._deadline)
+        try:
+            data = read(size)
+        except (TimeoutError, BlockingIOError):
+            message = f"the request body did not arrive within {self._seconds:g} seconds (--client-timeout)"
+            raise RequestTimeout(message) from None  # answered as a Status; the connection closes
+        finally:
+            unreader.sock = sock
+        if not data:  # read to its end: the connection may carry another request
+            self._request.must_close = self._closes
+        return data
+
+
+class _UntilDeadline:
+    """A socket whose every `recv` returns, or times out, by `deadline`."""
+
+    def __init__(self, sock: Any, deadline: float) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def recv(self, size: int) -> bytes:
+        previous = self._sock.gettimeout()
+        self._sock.settimeout(max(self._deadline - time.monotonic(), 0.0))  # 0: only what has arrived
+        try:
+            data: bytes = self._sock.recv(size)
+            return data
+        finally:
+            with contextlib.suppress(OSError):
+                self._sock.settimeout(previous)
+
+
+def bound_body(request: Any, seconds: float) -> None:
+    """Give `request` a `BoundedBody` when it has a body (a length over 0, or chunks) read from a socket."""
+    if not hasattr(request.unreader, "sock"):
+        return
+    for name, value in request.headers:
+        if name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and int(value) > 0):
+            request.body = BoundedBody(request, seconds)
+            return
+
+
+class _Conn(TConn):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gthread's connection, giving its address's slot back when it closes (whichever path closes it)."""
+
+    def __init__(self, *args: Any, release: Callable[[], None]) -> None:
+        super().__init__(*args)
+        self._release: Callable[[], None] | None = release
+
+    def close(self, graceful: bool = False) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+        super().close(graceful)
+
+
+class HeadFirstWorker(_Limits, ThreadWorker):  # type: ignore[misc]  # gunicorn ships no type hints
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.heads: deque[TConn] = deque()  # connections whose request is still arriving, by deadline
@@ -70,8 +236,13 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
             if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
             return
+        peer = peer_of(address)
+        if not self.slots.take(peer):
+            _refuse(client, str(peer), self.slots.cap)
+            return
         self.nr_conns += 1
-        self._await_head(TConn(self.cfg, client, address, listener.getsockname()))
+        conn = _Conn(self.cfg, client, address, listener.getsockname(), release=partial(self.slots.give, peer))
+        self._await_head(conn)
 
     def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
         # a kept-alive connection's next request is read in the poller too
@@ -79,10 +250,21 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
         self.keepalived_conns.remove(conn)
         self._await_head(conn)
 
-    def _await_head(self, conn: TConn) -> None:
+    def enqueue_req(self, conn: TConn) -> None:
+        if getattr(conn, "head", None) is None and conn.initialized:
+            # gthread hands on a kept-alive connection whose client sent its next request with the
+            # last one: what came may be half a head, which a thread would wait for
+            self._await_head(conn, conn.parser.unreader.take_buffered())
+            return
+        super().enqueue_req(conn)
+
+    def _await_head(self, conn: TConn, arrived: bytes = b"") -> None:
+        if arrived and head_complete(arrived):
+            self._hand_on(conn, bytearray(arrived))
+            return
         conn.sock.setblocking(False)
-        conn.timeout = time.monotonic() + HEAD_SECONDS
-        self._head_of[id(conn)] = bytearray()
+        conn.timeout = time.monotonic() + self.settings.client_timeout
+        self._head_of[id(conn)] = bytearray(arrived)
         self.heads.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
 
@@ -102,9 +284,12 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
         buffered += chunk
         if head_complete(buffered):
             self._forget_head(conn)
-            conn.head = bytes(buffered)
-            conn.data_ready = True
-            self.enqueue_req(conn)
+            self._hand_on(conn, buffered)
+
+    def _hand_on(self, conn: TConn, buffered: bytearray) -> None:
+        conn.head = bytes(buffered)
+        conn.data_ready = True
+        super().enqueue_req(conn)
 
     def _forget_head(self, conn: TConn) -> None:
         self.poller.unregister(conn.sock)
@@ -120,13 +305,17 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
             conn.parser.unreader.unread(head)
         return super().handle(conn)
 
+    def handle_request(self, req: Any, conn: TConn) -> Any:
+        bound_body(req, self.settings.client_timeout)  # chunked, or over BUFFERED_BODY
+        return super().handle_request(req, conn)
+
     def murder_pending(self) -> None:
         super().murder_pending()
         now = time.monotonic()
         while self.heads and self.heads[0].timeout <= now:
             conn = self.heads[0]
             self._forget_head(conn)
-            message = f"the request did not arrive within {HEAD_SECONDS:.0f} seconds"
+            message = f"the request did not arrive within {self.settings.client_timeout:g} seconds (--client-timeout)"
             _send_quietly(conn.sock, _status_response(408, "Request Timeout", message))
             self.nr_conns -= 1
             conn.close()
@@ -135,13 +324,28 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
         super().handle_error(req, _StatusSocket(client), addr, exc)
 
 
-class GreenletWorker(GeventWorker):  # type: ignore[misc]  # gunicorn ships no type hints
-    """gunicorn's gevent worker, with the same two rules as `HeadFirstWorker`: a request head (or the
-    next one on a kept-alive connection) must arrive within `HEAD_SECONDS`, else the connection is
-    closed; and errors gunicorn answers itself are Kubernetes `Status` JSON."""
+class GreenletWorker(_Limits, GeventWorker):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn's gevent worker, with the same rules as `HeadFirstWorker`: a request head (or the
+    next one on a kept-alive connection) must arrive within `--client-timeout`, else the connection
+    is closed, and a body as well once the app reads it (else 408); one address holds at most
+    `--max-connections-per-address` connections; errors gunicorn answers itself are `Status` JSON."""
 
     def timeout_ctx(self) -> Any:
-        return gevent.Timeout(HEAD_SECONDS, False)
+        return gevent.Timeout(self.settings.client_timeout, False)
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        peer = peer_of(addr)
+        if not self.slots.take(peer):
+            _refuse(client, str(peer), self.slots.cap)
+            return
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            self.slots.give(peer)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        bound_body(req, self.settings.client_timeout)
+        return super().handle_request(listener_name, req, sock, addr)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
         super().handle_error(req, _StatusSocket(client), addr, exc)

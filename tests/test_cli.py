@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from gateway.config import ConfigError, from_env
+from gateway.app import create_app
+from gateway.config import Config, ConfigError, from_env
 from tests.support.apiserver import KubeApiServer
-from tests.support.gateway import Gateway
+from tests.support.gateway import Gateway, serving
+from tests.support.objects import vm
 from tests.support.processes import ROOT, running
 from tests.support.waiting import eventually, free_port
 
@@ -277,3 +281,69 @@ def halted_vm(name: str, namespace: str) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"runStrategy": "Halted", "template": {"spec": {"domain": {"devices": {}}}}},
     }
+
+
+# what a tenant can put in an annotation or a reference name: a window title, a screen clear, a CR
+# that rewrites the line, a line separator (str.splitlines splits there), NEL, CSI, a bidi override
+HOSTILE = "\x1b]0;owned\x07\x1b[2J\rfake line\u2028\x85\x9b1m\u202eevil"
+SHOWN = r"\x1b]0;owned\x07\x1b[2J\rfake line\u2028\x85\x9b1m\u202eevil"
+RAW = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # all but LF
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    obj = vm("hostile", "ns", note=HOSTILE)
+    obj["metadata"]["annotations"] = {HOSTILE: HOSTILE, "plain": "unicode stays: é, ✓"}
+    obj["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] = HOSTILE
+    path = tmp_path_factory.mktemp("hostile") / "vm.json"
+    path.write_text(json.dumps(obj))
+    with serving(create_app(Config(manifests=(str(path),), extra={"TESTING": True}))) as gateway:
+        yield gateway
+
+
+def output_of(*args: str) -> str:
+    """What the CLI wrote, decoded as a terminal would get it (text=True would turn a CR into a LF)."""
+    result = subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True, timeout=60,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["get", "vm", "hostile", "-n", "ns", "-f", "volumes.pvc", "-o", "tree"], SHOWN),
+        (["graph", "vm", "hostile", "-n", "ns"], SHOWN),
+        (["graph", "vm", "hostile", "-n", "ns", "-o", "dot"], SHOWN.replace("\\", "\\\\")),  # DOT's \\ is one \
+    ],
+    ids=["get-tree", "graph-tree", "graph-dot"],
+)
+def test_trees_and_dot_show_control_characters_as_escapes(hostile: Gateway, args: list[str], shown: str) -> None:
+    out = output_of(*args, "--gateway", hostile.url)
+    assert RAW.findall(out) == []
+    assert shown in out
+
+
+@pytest.mark.parametrize("output", ["yaml", "json"])
+def test_yaml_and_json_escape_control_characters_and_keep_the_document(hostile: Gateway, output: str) -> None:
+    import yaml
+
+    out = output_of("get", "vm", "hostile", "-n", "ns", "-o", output, "--gateway", hostile.url)
+    assert RAW.findall(out) == []
+    assert yaml.safe_load(out) == hostile.json("/namespaces/ns/vms/hostile")
+    assert output == "json" or "unicode stays: é, ✓" in out  # only strings with control characters are escaped
+    graph = output_of("graph", "vm", "hostile", "-n", "ns", "-o", "json", "--gateway", hostile.url)
+    assert RAW.findall(graph) == [] and json.loads(graph) == hostile.json("/namespaces/ns/vms/hostile/objectgraph")
+
+
+def test_get_watch_prints_a_document_holding_line_separators(hostile: Gateway) -> None:
+    watch = [sys.executable, "-m", "gateway", "get", "vm", "hostile", "-n", "ns", "-o", "json", "--watch",
+             "--gateway", hostile.url]  # fmt: skip
+    lines = []
+    with subprocess.Popen(watch, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT) as process:
+        assert process.stdout is not None
+        while (line := process.stdout.readline()) and line != b"}\n":  # the document's last line, or its end
+            lines.append(line)
+        process.terminate()
+    assert line == b"}\n"
+    assert json.loads(b"".join([*lines, line])) == hostile.json("/namespaces/ns/vms/hostile")

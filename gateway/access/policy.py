@@ -17,7 +17,7 @@ class TooManyReviews(BadRequest):
     """One request would cost more access reviews than `--max-reviews-per-request`."""
 
 
-class Viewer:
+class CallerPolicy:
     """What one authenticated caller may see, for one request: the follow engine and the graphs ask it.
 
     It records every decision the request's answer depended on (`decisions`), so that an answer
@@ -65,11 +65,9 @@ class Viewer:
             return False
         return self.may_get(kind, where, name)
 
-    def missing_reason(self, target: Target) -> str:
+    def may_learn_why(self, target: Target) -> bool:
         probe = target.probe
-        if target.obj is not None or probe is None:
-            return target.reason
-        return target.reason if self.may_get(CATALOG.kind(probe.kind), probe.namespace, probe.name) else "Forbidden"
+        return probe is None or self.may_get(CATALOG.kind(probe.kind), probe.namespace, probe.name)
 
     @contextmanager
     def recording(self) -> Iterator[dict[Check, bool]]:

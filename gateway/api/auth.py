@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from gateway.access.policy import Viewer
+from gateway.access.policy import CallerPolicy
 from gateway.access.reviews import Authorizer
 from gateway.errors import Unauthorized
 from gateway.follow.policy import Policy
@@ -21,10 +21,10 @@ def init_auth(app: Flask, authorizer: Authorizer) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a bearer token is required: Authorization: Bearer <token>")
-        g.viewer = Viewer(authorizer.authenticate(token.strip()), authorizer)
+        g.policy = CallerPolicy(authorizer.authenticate(token.strip()), authorizer)
 
 
-def access() -> Policy | None:
+def caller_policy() -> Policy | None:
     """The caller's view of the cluster, or None when the gateway runs without auth."""
-    viewer: Viewer | None = g.get("viewer")
-    return viewer
+    policy: CallerPolicy | None = g.get("policy")
+    return policy

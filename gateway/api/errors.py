@@ -20,6 +20,7 @@ _REASONS = {
     404: "NotFound",
     405: "MethodNotAllowed",
     406: "NotAcceptable",
+    408: "Timeout",
     409: "Conflict",
     413: "RequestEntityTooLarge",
     414: "RequestURITooLong",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from importlib import resources
 from typing import Any
 
 from flask import Response
 
-from gateway.api.auth import access
+from gateway.api.auth import caller_policy
 from gateway.api.blueprint import Blueprint
 from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
+from gateway.catalog import Entity
 from gateway.graph import appgraph
 from gateway.graph.objectgraph import GraphOptions, flat, to_dot
 from schemas.graphs import (
@@ -34,8 +37,22 @@ def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
     return GraphOptions(include_optional=include is not False, selector=selector)
 
 
+def _root_before_body(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Finds the VM or VMI (400, 403, 404 as for a GET) before the options body is read: a caller
+    who may not see it cannot hold the connection by sending a body slowly."""
+
+    @wraps(view)
+    def decided(*args: Any, namespace: str, collection: str, name: str) -> Response:
+        docs = state().documents
+        root = docs.entity(request_store(), docs.kind(collection), namespace, name, caller_policy())
+        return view(*args, root=root)
+
+    return decided
+
+
 @blp.route("/namespaces/<namespace>/<any(vms,vmis):collection>/<name>/objectgraph", methods=["GET", "POST"])
 @blp.arguments(ObjectGraphArgs(), location="query")
+@_root_before_body
 @blp.arguments(ObjectGraphOptionsSchema(), location="json", required=False)
 @blp.response(
     200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree ({items} with format=flat, DOT with dot)"
@@ -43,13 +60,10 @@ def _options(args: dict[str, Any], body: dict[str, Any]) -> GraphOptions:
 @blp.doc(responses={"200": {"content": {"text/vnd.graphviz": {"schema": {"type": "string"}}}}})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")
 @blp.alt_response(404, schema=StatusSchema, description="No such VM or VMI")
-def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, collection: str, name: str) -> Response:
+def objectgraph(args: dict[str, Any], body: dict[str, Any], root: Entity) -> Response:
     """KubeVirt's objectgraph subresource, for a VM (`vms`) or a VMI (`vmis`)."""
-    docs = state().documents
     options = _options(args, body or {})
-    store = request_store()
-    root = docs.entity(store, docs.kind(collection), namespace, name, access())
-    (graph,) = state().objectgraph.build(store, [root], options, access())
+    (graph,) = state().objectgraph.build(request_store(), [root], options, caller_policy())
     if args["format"] == "dot":
         return Response(to_dot(graph), mimetype="text/vnd.graphviz")
     return json_response({"items": flat(graph)} if args["format"] == "flat" else graph)
@@ -64,7 +78,7 @@ def objectgraph(args: dict[str, Any], body: dict[str, Any], namespace: str, coll
 def app_graph(args: dict[str, Any], namespace: str) -> Response:
     selector = label_selector(args["labelSelector"])
     state().documents.namespace(namespace)
-    graph = state().appgraph.build(request_store(), namespace, selector, access())
+    graph = state().appgraph.build(request_store(), namespace, selector, caller_policy())
     if args["format"] == "dot":
         return Response(appgraph.to_dot(graph, namespace), mimetype="text/vnd.graphviz")
     return json_response(graph)

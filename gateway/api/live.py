@@ -1,15 +1,13 @@
 """Live documents: `?watch=true` streams a document as server-sent events, then again on each change.
 
 Object, collection and graph routes stream: the request is re-dispatched internally without
-`watch`, through the same views and the same authorization. A stream opens only once that first
-build answered 200 (else its Status is the answer, never an event stream); the caller's access
-is checked again every `--auth-cache-seconds` and the stream closed with a Status event when it
-is revoked; a client gone away is noticed at the next heartbeat. Routes whose answer cannot
-change (probes, metrics, the catalogue) do not stream. Each
-build records what it read (objects by name, what its searches returned, and the searches); the
-same index as remembered answers' (`dependents.py`) picks which streams a watch event concerns,
-so a change wakes only the documents it can change. Changes are coalesced over a short window,
-heartbeats keep idle streams open, and the number of streams is bounded.
+`watch`, through the same views and the same authorization, each time in a request state of its
+own. A stream opens only once that first build answered 200 (else its Status is the answer, never
+an event stream); the caller's access is checked again every `--auth-cache-seconds` and the
+stream closed with a Status event when it is revoked; a client gone away is noticed at the next
+wake-up or heartbeat, whichever comes first. Routes whose answer cannot change (probes, metrics,
+the catalogue) do not stream. Which change wakes which stream is `gateway.changes.streams`'s;
+changes are coalesced over a short window, and heartbeats keep idle streams open.
 """
 
 from __future__ import annotations
@@ -17,21 +15,17 @@ from __future__ import annotations
 import math
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, request, stream_with_context
 from werkzeug.test import EnvironBuilder
 
-from gateway.api.dependents import Dependents
-from gateway.catalog import Catalog
-from gateway.errors import BadRequest, GatewayError
-from gateway.store import Observable, Store, Versioned
-from gateway.store.counting import CountingStore
+from gateway.changes.reads import ReadRecorder
+from gateway.changes.streams import Subscriptions
+from gateway.errors import BadRequest
 
 COALESCE_SECONDS = 0.1
 STREAMING_BLUEPRINTS = frozenset({"objects", "graphs"})
@@ -39,75 +33,19 @@ STREAMING_BLUEPRINTS = frozenset({"objects", "graphs"})
 STATIC_VIEWS = frozenset({"graphs.graph_page"})
 
 
-class TooManySubscribers(GatewayError):
-    code, reason = 429, "TooManyRequests"
-
-
-@dataclass(eq=False)
-class Subscription:
-    caller: str = ""
-    changed: threading.Event = field(default_factory=threading.Event)
-
-
-class Subscriptions:
-    """Live streams, and which of them a change concerns (the same index as remembered answers')."""
-
-    def __init__(self, limit: int, per_caller: int, catalog: Catalog) -> None:
-        self.limit, self.per_caller = limit, per_caller
-        self._lock = threading.Lock()
-        self._all: set[Subscription] = set()
-        self._dependents: Dependents[Subscription] = Dependents(catalog)
-
-    def __len__(self) -> int:
-        return len(self._all)
-
-    def open(self, caller: str) -> Subscription:
-        with self._lock:
-            if len(self._all) >= self.limit:
-                raise TooManySubscribers(
-                    f"{self.limit} live streams are open, the most this gateway serves (--max-subscribers)"
-                )
-            if sum(1 for s in self._all if s.caller == caller) >= self.per_caller:
-                raise TooManySubscribers(
-                    f"you have {self.per_caller} live streams open, the most one caller may hold "
-                    "(--max-subscribers-per-caller)"
-                )
-            subscription = Subscription(caller)
-            self._all.add(subscription)
-            return subscription
-
-    def depend(self, subscription: Subscription, reads: CountingStore) -> None:
-        self._dependents.depend(subscription, reads)
-
-    def close(self, subscription: Subscription) -> None:
-        self._dependents.forget(subscription)
-        with self._lock:
-            self._all.discard(subscription)
-
-    def notify(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        """A watch event: wake the streams whose documents read this object or would find it now."""
-        for subscription in self._dependents.affected(kind, old, new):
-            subscription.changed.set()
-
-
-def init_live(
-    app: Flask, store: Store, catalog: Catalog, limit: int, per_caller: int, heartbeat: float, recheck: float
-) -> Subscriptions:
-    """Streams need a store that can tell what changed (not direct reads); one that also calls
-    listeners wakes exactly the streams a change concerns. `recheck`: seconds between
-    re-authorizations of a stream's caller (`--auth-cache-seconds`)."""
-    subscriptions = Subscriptions(limit, per_caller, catalog)
-    streams = isinstance(store, Observable | Versioned)
-    if isinstance(store, Observable):
-        store.on_change(subscriptions.notify)
+def init_live(app: Flask, subscriptions: Subscriptions | None, heartbeat: float, recheck: float) -> None:
+    """Streams need a store that publishes its changes (not direct reads: `subscriptions` None).
+    `recheck`: seconds between re-authorizations of a stream's caller (`--auth-cache-seconds`)."""
 
     def build(path: str, query: list[tuple[str, str]], headers: dict[str, str]) -> tuple[int, bytes, Any]:
         environ = EnvironBuilder(
             path=path, query_string=urlencode(query), headers=list(headers.items()), method="GET"
         ).get_environ()
-        with app.request_context(environ):
+        # an app context of its own: each build has its own `g` (its own reads, its own policy),
+        # not the stream's first request's, where what every rebuild read would pile up
+        with app.app_context(), app.request_context(environ):
             response = app.full_dispatch_request()
-            reads = g.get("store_reads")
+            reads: ReadRecorder | None = g.get("store_reads")
             return response.status_code, response.get_data(), reads
 
     @app.before_request
@@ -118,7 +56,7 @@ def init_live(
             return None  # no such path: its 404 Status, as without watch
         if request.blueprint not in STREAMING_BLUEPRINTS or request.endpoint in STATIC_VIEWS:
             raise BadRequest(f"{request.path} does not change: it has no live updates (watch=true)", field="watch")
-        if not streams:
+        if subscriptions is None:
             raise BadRequest("watch=true needs the watch cache: this gateway reads the API directly (--cache none)")
         query = [(k, v) for k, v in request.args.items(multi=True) if k != "watch"]
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "accept-language")}
@@ -127,36 +65,39 @@ def init_live(
         status, body, reads = build(path, query, headers)
         if status != 200:
             return Response(body, status=status, mimetype="application/json")
-        viewer = g.get("viewer")
-        subscription = subscriptions.open(viewer.user.name if viewer is not None else str(request.remote_addr))
+        policy = g.get("policy")
+        subscription = subscriptions.open(policy.user.name if policy is not None else str(request.remote_addr))
         if reads is not None:
             subscriptions.depend(subscription, reads)
         client = client_socket(request.environ)
-        every = recheck if viewer is not None else math.inf
+        every = recheck if policy is not None else math.inf
 
         def events() -> Iterator[str]:
-            last, next_check = body, time.monotonic() + every
+            last, now = body, time.monotonic()
+            next_check, next_beat = now + every, now + heartbeat
             try:
                 yield frame("document", body)
                 while True:
-                    if subscription.changed.wait(min(heartbeat, max(0.0, next_check - time.monotonic()))):
+                    woke = subscription.changed.wait(max(0.0, min(next_check, next_beat) - time.monotonic()))
+                    if client_gone(client):  # whatever woke it: a client gone frees its slot now
+                        return
+                    if woke:
                         time.sleep(COALESCE_SECONDS)  # let a burst of changes settle into one rebuild
                         subscription.changed.clear()
-                    elif time.monotonic() < next_check:
-                        if client_gone(client):
+                    if woke or time.monotonic() >= next_check:  # a change, or the caller's access is due a check
+                        next_check = time.monotonic() + every
+                        status, document, reads = build(path, query, headers)
+                        if reads is not None:
+                            subscriptions.depend(subscription, reads)
+                        if status in (401, 403):  # revoked: say so, and close
+                            yield frame("status", document)
                             return
+                        if document != last:
+                            yield frame("document" if status == 200 else "status", document)
+                            last, next_beat = document, time.monotonic() + heartbeat
+                    if time.monotonic() >= next_beat:
                         yield ": heartbeat\n\n"
-                        continue
-                    next_check = time.monotonic() + every  # a change, or the caller's access is due a check
-                    status, document, reads = build(path, query, headers)
-                    if reads is not None:
-                        subscriptions.depend(subscription, reads)
-                    if status in (401, 403):  # revoked: say so, and close
-                        yield frame("status", document)
-                        return
-                    if document != last:
-                        yield frame("document" if status == 200 else "status", document)
-                        last = document
+                        next_beat = time.monotonic() + heartbeat
             finally:
                 subscriptions.close(subscription)
 
@@ -165,12 +106,13 @@ def init_live(
         response.headers["X-Accel-Buffering"] = "no"  # proxies must pass events through as they come
         return response
 
-    return subscriptions
-
 
 def frame(event: str, document: bytes) -> str:
-    """One server-sent event: a `data:` line per line of the document (DOT spans many)."""
-    data = "".join(f"data: {line}\n" for line in document.decode().split("\n"))
+    """One server-sent event: a `data:` line per line of the document (DOT spans many). A line ends
+    wherever an event stream's reader ends one, at CR, LF or CRLF: a CR left inside a data line
+    would end it there, and what follows could be read as a field or a whole event of its own."""
+    lines = document.decode().replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    data = "".join(f"data: {line}\n" for line in lines)
     return f"event: {event}\n{data}\n"
 
 

@@ -18,6 +18,9 @@ from prometheus_client.registry import Collector
 from gateway.api.responses import READS_HEADER
 from gateway.store import WithStats
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+"""HTTP's methods (RFC 9110, and PATCH): a server takes any token as a method, and each would be a series."""
+
 
 class WatchCacheCollector(Collector):
     def __init__(self, store: WithStats | None) -> None:
@@ -51,6 +54,9 @@ class WatchCacheCollector(Collector):
 
 
 def init_metrics(app: Flask, store: WithStats | None) -> None:
+    """Every label takes few values, whatever a client sends: `route` is the URL rule that matched
+    (never the path), `method` one of METHODS or `other`, `code` a status the gateway answers with,
+    `kind` a kind of the catalogue."""
     registry = CollectorRegistry()
     latency = Histogram(
         "gateway_request_seconds", "Request latency", ["route", "method", "code"], registry=registry,
@@ -66,7 +72,8 @@ def init_metrics(app: Flask, store: WithStats | None) -> None:
     @app.after_request
     def observed(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        latency.labels(route, request.method, str(response.status_code)).observe(
+        method = request.method if request.method in METHODS else "other"
+        latency.labels(route, method, str(response.status_code)).observe(
             time.perf_counter() - g.get("started", time.perf_counter())
         )
         reads.inc(int(response.headers.get(READS_HEADER, "0")))

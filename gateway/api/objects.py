@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response
 
-from gateway.api.auth import access
+from gateway.api.auth import caller_policy
 from gateway.api.blueprint import Blueprint
 from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
@@ -55,18 +55,19 @@ def _scope(
 def _list(args: dict[str, Any], collection: str, namespace: str | None = None) -> Response:
     kind, scope = _scope(collection, namespace, args, listing=True)
     docs = state().documents
-    return json_response(docs.collection(request_store(), kind, scope, _list_params(args), args["follow"], access()))
+    params = _list_params(args)
+    return json_response(docs.collection(request_store(), kind, scope, params, args["follow"], caller_policy()))
 
 
 def _object(args: dict[str, Any], collection: str, name: str, namespace: str | None = None) -> Response:
     kind, scope = _scope(collection, namespace, args)
-    return json_response(state().documents.object(request_store(), kind, scope, name, args["follow"], access()))
+    return json_response(state().documents.object(request_store(), kind, scope, name, args["follow"], caller_policy()))
 
 
 def _related(args: dict[str, Any], collection: str, name: str, rel: str, namespace: str | None = None) -> Response:
     kind, scope = _scope(collection, namespace, args)
     docs = state().documents
-    return json_response(docs.related(request_store(), kind, scope, name, rel, args["follow"], access()))
+    return json_response(docs.related(request_store(), kind, scope, name, rel, args["follow"], caller_policy()))
 
 
 def _part(
@@ -74,7 +75,7 @@ def _part(
 ) -> Response:
     kind, scope = _scope(collection, namespace, args)
     docs = state().documents
-    return json_response(docs.part(request_store(), kind, scope, name, rel, part, args["follow"], access()))
+    return json_response(docs.part(request_store(), kind, scope, name, rel, part, args["follow"], caller_policy()))
 
 
 # --- namespaced ----------------------------------------------------------------------------

@@ -8,12 +8,13 @@ from typing import Any
 import orjson
 from flask import Response, current_app, g
 
+from gateway.changes.reads import ReadRecorder
 from gateway.config import Config
 from gateway.documents import Documents
 from gateway.graph.appgraph import ApplicationGraphBuilder
 from gateway.graph.objectgraph import ObjectGraphBuilder
-from gateway.store import PerRequest, Store, Versioned
-from gateway.store.counting import CountingStore
+from gateway.store import PerRequest, Store
+from gateway.store.feed import ChangeFeed
 
 READS_HEADER = "X-Gateway-Store-Reads"
 
@@ -27,8 +28,9 @@ class GatewayState:
     documents: Documents
     objectgraph: ObjectGraphBuilder
     appgraph: ApplicationGraphBuilder
-    versions: Versioned | None = None
-    """The store's generations, if it has them: what remembered answers are checked against."""
+    feed: ChangeFeed | None = None
+    """The store's changes, if it publishes them: what a request's reads note, to know whether a
+    change came while it was built."""
     per_request: PerRequest | None = None
     """The store's own per-request view (direct mode: a memo, so the same read twice is one API call)."""
 
@@ -42,7 +44,7 @@ def request_store() -> Store:
     """This request's view of the store; its read count becomes X-Gateway-Store-Reads."""
     if "store" not in g:
         gateway = state()
-        g.store_reads = CountingStore(gateway.store, gateway.versions)
+        g.store_reads = ReadRecorder(gateway.store, gateway.feed)
         g.store = gateway.per_request.for_request(g.store_reads) if gateway.per_request else g.store_reads
     store: Store = g.store
     return store

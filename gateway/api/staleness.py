@@ -24,7 +24,7 @@ def warning(kind: str, since: float, error: str) -> str:
 def read_kinds() -> set[str]:
     """The kinds this request's answer was built from, whether built now or remembered."""
     counted = g.get("store_reads")
-    kinds = set(counted.generations) if counted is not None else set()
+    kinds = set(counted.counts) if counted is not None else set()
     return kinds | set(g.get("answer_kinds", ()))
 
 

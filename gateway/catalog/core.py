@@ -103,7 +103,8 @@ def add_links(c: Catalog) -> None:
     c.add_link(PVC, referrers("pods", POD, "Pods that mount this PVC (reverse of Pod.pvcs)"))
 
     c.add_link("PersistentVolume", STORAGECLASS)
-    c.add_link("PersistentVolume", named("pvc", PVC, namespaced_field(PVC, "spec", "claimRef"), "spec.claimRef"))
+    c.add_link("PersistentVolume", named("pvc", PVC, namespaced_field(PVC, "spec", "claimRef"), "spec.claimRef",
+                                         across=True))
 
     c.add_link(POD, named("node", "Node", field("Node", "spec", "nodeName", cluster=True), "spec.nodeName"))
     c.add_link(POD, named("vmi", "VirtualMachineInstance", owner("VirtualMachineInstance"),

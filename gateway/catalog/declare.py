@@ -25,10 +25,17 @@ def named(
     missing: MissingProbe | None = None,
     via: tuple[str, str] | None = None,
     optional: bool = False,
+    across: bool = False,
 ) -> Link:
-    """Targets the entity names."""
+    """Targets the entity names; `across`: maybe in another namespace than its own."""
     return Link(
-        rel, _targets(target), many, Named(find, missing), doc, frozenset([via]) if via else frozenset(), optional
+        rel,
+        _targets(target),
+        many,
+        Named(find, missing, across),
+        doc,
+        frozenset([via]) if via else frozenset(),
+        optional,
     )
 
 

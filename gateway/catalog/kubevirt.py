@@ -466,14 +466,17 @@ def add_links(c: Catalog) -> None:
     c.add_link("Volume", named("networkdata", SECRET, _cloud_init("networkDataSecretRef"),
                                "cloudInitNoCloud/cloudInitConfigDrive networkDataSecretRef.name"))
     c.add_link("Network", named("nad", "NetworkAttachmentDefinition", _nad,
-                                "multus.networkName: ns/name, or name in the VM's namespace", optional=True))
+                                "multus.networkName: ns/name, or name in the VM's namespace", optional=True,
+                                across=True))
 
     c.add_link(DV, named("pvc", PVC, lambda e: _ref(PVC, e.namespace, e.name), "the PVC of the same name"))
-    c.add_link(DV, named("sourcepvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc (a clone)"))
+    c.add_link(DV, named("sourcepvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc (a clone)",
+                         across=True))
     c.add_link(DV, named("sourcesnapshot", "VolumeSnapshot", namespaced_field("VolumeSnapshot", "spec", "source",
-                                                                               "snapshot"), "spec.source.snapshot"))
+                                                                               "snapshot"), "spec.source.snapshot",
+                         across=True))
     c.add_link(DV, named("datasource", "DataSource", _kind_at("DataSource", "spec", "sourceRef"),
-                         "spec.sourceRef of kind DataSource"))
+                         "spec.sourceRef of kind DataSource", across=True))
     c.add_link(DV, named("storageclass", "StorageClass",
                          lambda e: _ref("StorageClass", None, _dig(e.obj, "spec", "storage", "storageClassName")
                                         or _dig(e.obj, "spec", "pvc", "storageClassName")),
@@ -487,13 +490,14 @@ def add_links(c: Catalog) -> None:
     c.add_link(DV, named("extraargs", "ConfigMap", _cdi_source_field("ConfigMap", "extraArgs", ("vddk",)),
                          "spec.source.vddk.extraArgs (a ConfigMap of extra VDDK arguments)", optional=True))
 
-    c.add_link("DataSource", named("pvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc"))
+    c.add_link("DataSource", named("pvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc",
+                                       across=True))
     c.add_link("DataSource", named("snapshot", "VolumeSnapshot",
                                    namespaced_field("VolumeSnapshot", "spec", "source", "snapshot"),
-                                   "spec.source.snapshot"))
+                                   "spec.source.snapshot", across=True))
     c.add_link("DataSource", named("datasource", "DataSource", namespaced_field("DataSource", "spec", "source",
                                                                                   "dataSource"),
-                                   "spec.source.dataSource (a DataSource pointing to another)"))
+                                   "spec.source.dataSource (a DataSource pointing to another)", across=True))
     c.add_link("DataImportCron", named("datasource", "DataSource", field("DataSource", "spec", "managedDataSource"),
                                        "spec.managedDataSource"))
     c.add_link("DataImportCron", selected("pvcs", PVC, _labelled(PVC, "cdi.kubevirt.io/dataImportCron"),
@@ -501,7 +505,8 @@ def add_links(c: Catalog) -> None:
                                           join=by_name(lambda o: _dig(o, "metadata", "labels",
                                                                       "cdi.kubevirt.io/dataImportCron"))))
 
-    c.add_link(SNAPSHOT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine"))
+    c.add_link(SNAPSHOT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine",
+                               across=True))
     c.add_link(SNAPSHOT, named("content", CONTENT, field(CONTENT, "status", "virtualMachineSnapshotContentName"),
                                "status.virtualMachineSnapshotContentName"))
     c.add_link(CONTENT, named("snapshot", SNAPSHOT, field(SNAPSHOT, "spec", "virtualMachineSnapshotName"),
@@ -510,18 +515,22 @@ def add_links(c: Catalog) -> None:
                               lambda e: [r for b in refs.maps(_dig(e.obj, "spec", "volumeBackups"))
                                          for r in _ref("VolumeSnapshot", e.namespace, b.get("volumeSnapshotName"))],
                               "spec.volumeBackups[].volumeSnapshotName", many=True))
-    c.add_link(RESTORE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine"))
+    c.add_link(RESTORE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine",
+                              across=True))
     c.add_link(RESTORE, named("snapshot", SNAPSHOT, field(SNAPSHOT, "spec", "virtualMachineSnapshotName"),
                               "spec.virtualMachineSnapshotName"))
-    c.add_link(EXPORT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine"))
+    c.add_link(EXPORT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine",
+                             across=True))
     c.add_link(EXPORT, named("snapshot", SNAPSHOT, _kind_at(SNAPSHOT, "spec", "source"),
-                             "spec.source of kind VirtualMachineSnapshot"))
-    c.add_link(EXPORT, named("pvc", PVC, _kind_at(PVC, "spec", "source"), "spec.source of kind PersistentVolumeClaim"))
+                             "spec.source of kind VirtualMachineSnapshot", across=True))
+    c.add_link(EXPORT, named("pvc", PVC, _kind_at(PVC, "spec", "source"), "spec.source of kind PersistentVolumeClaim",
+                             across=True))
     c.add_link(EXPORT, named("tokensecret", SECRET, field(SECRET, "spec", "tokenSecretRef"), "spec.tokenSecretRef"))
     c.add_link(CLONE, named("source", (VM, SNAPSHOT),
                             lambda e: _kind_at(VM, "spec", "source")(e) + _kind_at(SNAPSHOT, "spec", "source")(e),
-                            "spec.source: a VirtualMachine or a VirtualMachineSnapshot"))
-    c.add_link(CLONE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine"))
+                            "spec.source: a VirtualMachine or a VirtualMachineSnapshot", across=True))
+    c.add_link(CLONE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine",
+                            across=True))
     c.add_link(VMIM, named("vmi", VMI, field(VMI, "spec", "vmiName"), "spec.vmiName"))
     c.add_link(POOL, selected("vms", VM, _selected_by(VM, "spec", "selector", owner_kind=POOL),
                               "VirtualMachines it owns that spec.selector matches",

@@ -8,7 +8,8 @@ A link names its targets and says *how* they are found, as one of four resolvers
   selector, owner uid, a predicate on the candidate); one list per namespace.
 - `Parts`: sub-entities carved out of the entity itself (a VM's volumes); no reads.
 - `Referrers`: the reverse of every `Named` link of another kind ("which VMs use
-  this PVC?"); answered by the stores' reverse index, never declared twice.
+  this PVC?"); answered by the stores' reverse index (read directly: one list per
+  namespace for a whole level, `referrers_among`), never declared twice.
 - `Computed`: a document a higher layer computes (KubeVirt's object graph), embedded as is.
 
 Pure: no I/O, no Flask, no Kubernetes client.
@@ -41,9 +42,9 @@ class Entity:
     missing: str | None = None
     """Why a named target is absent (NotFound, GarbageCollected, Forbidden): a stand-in entity that
     carries only its name, so that steps beyond it (a revision the VM pinned) can still be resolved."""
-    _memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
+    _memo: EntityMemo | None = field(default=None, compare=False, repr=False)
 
-    def memo(self) -> dict[Any, Any]:
+    def memo(self) -> EntityMemo:
         """What links derive from this entity (names, parts, its links map), computed once.
 
         For an object a store holds (a `Held`), shared by every entity of it across requests: a
@@ -125,6 +126,10 @@ class MissingProbe:
 class Named:
     refs: Callable[[Entity], list[ObjectRef]]
     missing: MissingProbe | None = None
+    across: bool = False
+    """It may name an object in another namespace than the entity's (`ns/name`, `{name, namespace}`):
+    its reverse is then searched in every namespace. A test reads every other link on objects whose
+    every field names another namespace, to catch one that does so undeclared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +140,8 @@ class Selected:
     present: Callable[[Entity], bool] | None = None
     """Whether the link shows in `links` at all, decided from the entity alone."""
     absent_ok: bool = False
-    """A to-one link that may lead nowhere: no match embeds nothing, not a missing marker."""
+    """A to-one link that may lead nowhere: no match embeds nothing, not a missing marker (to a caller
+    who may not search there, the Forbidden marker a match they may not see gives: the engine's)."""
     join: Join | None = None
     """Keys that let a batch match many parents against one list by hash, not pairwise."""
 
@@ -186,11 +192,24 @@ def parts_of(entity: Entity, link: Link) -> list[Object]:
 def _derived(entity: Entity, link: Link, compute: Callable[[Entity], list[Any]]) -> list[Any]:
     if link.via:  # a path-dependent link reads the parent too: not a property of this object alone
         return compute(entity)
-    memo = entity.memo()
-    found: list[Any] | None = memo.get(link.rel)
+    derived = entity.memo().derived
+    found = derived.get(link.rel)
     if found is None:
-        found = memo[link.rel] = compute(entity)
+        found = derived[link.rel] = compute(entity)
     return found
+
+
+@dataclass(slots=True)
+class EntityMemo:
+    """What links derive from one entity, computed once per object version: each its own field, so
+    no rel can collide with another layer's entry."""
+
+    derived: dict[str, list[Any]] = field(default_factory=dict)
+    """Per rel: the names a `Named` link read, or the parts a `Parts` link carved."""
+    links: dict[tuple[str, str] | None, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """Per path that reached it (`via`): the entity's `links` map."""
+    size: int | None = None
+    """The object's encoded size in bytes."""
 
 
 class Held(dict[str, Any]):
@@ -203,7 +222,7 @@ class Held(dict[str, Any]):
 
     def __init__(self, obj: Object) -> None:
         super().__init__(obj)
-        self.derived: dict[str, dict[Any, Any]] | None = None
+        self.derived: dict[str, EntityMemo] | None = None
 
     def __copy__(self) -> Object:
         return dict(self)
@@ -215,16 +234,16 @@ class Held(dict[str, Any]):
         return dict, (dict(self),)
 
 
-def memo_of(obj: Object, href: str) -> dict[Any, Any]:
+def memo_of(obj: Object, href: str) -> EntityMemo:
     """The memo of the entity at `href` carved from (or being) `obj`: shared across requests for
     an object a store holds, a fresh one for any other (nothing of one request reaches another)."""
     if type(obj) is not Held:
-        return {}
+        return EntityMemo()
     memos = obj.derived
     if memos is None:
         memos = obj.derived = {}  # two threads at once: one memo is lost, both hold the same values
     # setdefault is atomic under the GIL: two threads asking at once get the same memo
-    return memos.setdefault(href, {})
+    return memos.setdefault(href, EntityMemo())
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +294,7 @@ class Catalog:
         self._graphs: dict[str, tuple[GraphStep, ...]] = {}
         self._by_via: dict[tuple[str, tuple[str, str] | None], dict[str, Link]] = {}
         self._path_dependent: dict[tuple[str, tuple[str, str] | None], bool] = {}
+        self._named_across: dict[str, frozenset[str]] = {}
         self._frozen = False
 
     def add_kind(self, kind: Kind) -> Kind:
@@ -372,6 +392,43 @@ class Catalog:
     def all_links(self, kind: str) -> Mapping[str, Link]:
         """Every link of `kind`, whatever the path: a read-only view, not a copy (the graphs ask often)."""
         return MappingProxyType(self._links[kind])
+
+    def referrer_scope(self, source: str, target: ObjectRef) -> str | None:
+        """Where objects of `source` that name `target` can be: the target's namespace, or None
+        (every namespace) for a cluster-scoped target or source, or a target that a link of `source`
+        may name from another namespace (a multus network's `ns/name`)."""
+        if target.namespace is None or not self._kinds[source].namespaced or target.kind in self.named_across(source):
+            return None
+        return target.namespace
+
+    def named_across(self, kind: str) -> frozenset[str]:
+        """The kinds `kind` may name in another namespace, directly or through its parts, as
+        `references()` reads them."""
+        found = self._named_across.get(kind)
+        if found is None:
+            kinds: set[str] = set()
+            for link in self._links[kind].values():
+                if link.via:
+                    continue
+                if isinstance(link.resolver, Named) and link.resolver.across:
+                    kinds.update(link.targets)
+                elif isinstance(link.resolver, Parts):
+                    kinds |= self.named_across(link.targets[0])
+            found = frozenset(kinds)
+            if self._frozen:
+                self._named_across[kind] = found
+        return found
+
+    def referrers_among(
+        self, kind: Kind, objects: Iterable[Object], targets: Iterable[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
+        """Which of `objects` (of `kind`) name each of `targets`, in the order given: a reverse link
+        for many targets answered from one listing."""
+        found: dict[ObjectRef, list[Object]] = {t: [] for t in targets}
+        for obj in objects:
+            for ref in found.keys() & set(self.references(kind, obj)):  # an object once per target it names
+                found[ref].append(obj)
+        return found
 
     def references(self, kind: Kind, obj: Object) -> Iterator[ObjectRef]:
         """Every object this one names, directly or through its parts.

@@ -3,7 +3,9 @@
 The API server validates names per kind (apimachinery's `ValidateObjectMeta`): most kinds
 take a DNS-1123 subdomain, namespaces a DNS-1123 label, Services a DNS-1035 label. A name
 that passes contains only `[a-z0-9.-]`, so it can never become a query (`?`), another path
-(`/`, `..`) or a fragment (`#`) when pasted into an API path. Pure.
+(`/`, `..`) or a fragment (`#`) when pasted into an API path. The API server checks no name in a
+reference (a volume's `claimName`), so such a name may hold any character: `visible` writes the
+ones a terminal, a drawing or an event stream would act on as escapes. Pure.
 """
 
 from __future__ import annotations
@@ -39,3 +41,20 @@ def name_problem(value: str, rule: NameRule) -> str | None:
     if pattern.fullmatch(value) is None:
         return f"must consist of {allowed}"
     return None
+
+
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""What must not reach a terminal or a drawing raw: C0 and C1 controls and DEL (escape sequences, a
+carriage return that rewrites a line), the line and paragraph separators, and the bidirectional
+marks, embeddings, overrides and isolates that reorder what is shown."""
+_SHORT = {"\t": r"\t", "\n": r"\n", "\r": r"\r"}
+
+
+def visible(text: str) -> str:
+    r"""`text` with each UNPRINTABLE character written as a repr writes it: `\r`, `\x1b`, `\u202e`."""
+    return UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return _SHORT.get(found[0]) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

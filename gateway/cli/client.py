@@ -15,6 +15,7 @@ import requests
 import requests_cache
 
 from gateway.catalog import CATALOG
+from gateway.cli.events import events
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "KUBEVIRT_GATEWAY_URL"
@@ -85,18 +86,13 @@ class GatewayClient:
         if response.status_code >= 400:
             raise ClientError(f"{response.status_code} {response.json().get('message', response.reason)}")
         with response:
-            event, data = "message", []
-            for line in response.iter_lines(decode_unicode=True):
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    data.append(line[6:])
-                elif line == "" and data:
-                    document = json.loads("".join(data))
-                    if event == "status":
-                        raise ClientError(f"{document.get('code')} {document.get('message')}")
-                    yield document
-                    event, data = "message", []
+            # what has arrived, whether chunked or not (iter_content waits for a whole chunk_size without chunks)
+            arrived = iter(lambda: response.raw.read1(65536), b"")
+            for event in events(arrived):
+                document = json.loads(event.data)
+                if event.type == "status":
+                    raise ClientError(f"{document.get('code')} {document.get('message')}")
+                yield document
 
     def object_graph(self, collection: str, namespace: str, name: str, **options: Any) -> dict[str, Any]:
         graph: dict[str, Any] = self.json(f"/namespaces/{namespace}/{collection}/{name}/objectgraph", **options)

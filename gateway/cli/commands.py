@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway import __version__
+from gateway.catalog.names import visible
 from gateway.cli.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient
 from gateway.cli.render import render, render_tree
 from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         app = create_app(config)
     except (ConfigError, ManifestError) as e:
-        print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
+        print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
         return 2
     # a live store is not asked here: this is gunicorn's master, whose threads the worker would not inherit
     if in_use(config.host, config.port):  # gunicorn would retry for five seconds, then print a traceback
@@ -144,7 +145,7 @@ def print_get(args: argparse.Namespace) -> int:
             sys.stdout.write(render(document, args.output))
             sys.stdout.flush()
     except ClientError as e:
-        print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
+        print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -161,7 +162,7 @@ def print_graph(args: argparse.Namespace) -> int:
     try:
         graph = client.object_graph(f"{args.kind}s", args.namespace, args.name, **options)
     except ClientError as e:
-        print(f"kubevirt-gateway: error: {e}", file=sys.stderr)
+        print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
         return 1
     if args.output == "json":
         sys.stdout.write(json.dumps(graph, indent=2) + "\n")

@@ -54,11 +54,10 @@ def links_of(entity: Entity, catalog: Catalog) -> dict[str, dict[str, str]]:
     applicable = catalog.links(entity.kind.name, entity.via)
     if catalog.path_dependent(entity.kind.name, entity.via):
         return _links(entity, catalog, applicable)
-    memo = entity.memo()
-    key = ("links", entity.via)
-    links: dict[str, dict[str, str]] | None = memo.get(key)
+    kept = entity.memo().links
+    links = kept.get(entity.via)
     if links is None:
-        links = memo[key] = _links(entity, catalog, applicable)
+        links = kept[entity.via] = _links(entity, catalog, applicable)
     return links
 
 

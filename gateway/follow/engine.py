@@ -18,9 +18,9 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from gateway.catalog import Catalog, Computed, Entity, Link, Named, ObjectRef, href_for, part_entity
+from gateway.catalog import Catalog, Computed, Entity, Link, Named, ObjectRef, Selected, href_for, part_entity
 from gateway.catalog.kinds import meta
-from gateway.follow.followers import Target, follow_one
+from gateway.follow.followers import Target, explained, follow_one
 from gateway.follow.paths import DEFAULT_LIMITS, FollowLimits, TooLarge
 from gateway.follow.policy import Policy, scope_of
 from gateway.follow.registry import HandlerRegistry
@@ -86,16 +86,40 @@ class FollowEngine:
             results = handler(store, self.catalog, link, parents)
         else:
             results = [follow_one(store, self.catalog, link, p) for p in parents]
+        return self._reasoned(store, link, parents, results, policy)
+
+    def _reasoned(
+        self, store: Store, link: Link, parents: list[Entity], results: list[list[Target]], policy: Policy | None
+    ) -> list[list[Target]]:
+        """Each missing named target with its reason, read from its probe only where the caller may
+        know of the target and read the probe; else Forbidden, unread. Read for a target the caller may
+        not know of, the probe would tell one that exists from one that does not by the reads it costs."""
+        resolver = link.resolver
+        if not isinstance(resolver, Named) or resolver.missing is None:
+            return results
         if policy is not None:
-            results = [[_reasoned(t, policy) for t in targets] for targets in results]
-        return results
+            policy.prefetch([scope_of(t, p.namespace) for p, targets in zip(parents, results, strict=True)
+                             for t in targets if t.obj is None and t.probe is not None])  # fmt: skip
+        told = [
+            [t.obj is None and t.probe is not None
+             and (policy is None or (policy.knows(link, t, p.namespace) and policy.may_learn_why(t))) for t in targets]
+            for p, targets in zip(parents, results, strict=True)
+        ]  # fmt: skip
+        asked = [
+            t for targets, tell in zip(results, told, strict=True) for t, ok in zip(targets, tell, strict=True) if ok
+        ]
+        reasons = explained(store, resolver.missing, asked)
+        return [
+            [_explained(t, reasons, ok) for t, ok in zip(targets, tell, strict=True)]
+            for targets, tell in zip(results, told, strict=True)
+        ]
 
     def items(
         self, link: Link, parents: list[Entity], results: list[list[Target]], policy: Policy | None = None
     ) -> list[list[Item]]:
         """Each parent's targets as the caller may know them: entities, missing values, documents."""
         if policy is not None:
-            policy.prefetch([scope_of(t, p.namespace) for p, targets in zip(parents, results, strict=True)
+            policy.prefetch([scope_of(t, _looked_in(link, p, t)) for p, targets in zip(parents, results, strict=True)
                              for t in targets if not t.kind.part and not t.computed])  # fmt: skip
         return [
             [item for t in targets if (item := self.item(parent, link, t, policy)) is not None]
@@ -108,13 +132,19 @@ class FollowEngine:
             assert target.obj is not None
             return target.obj
         here = f"{parent.href}/{link.rel}"
-        if policy is not None and not target.kind.part and not policy.knows(link, target, parent.namespace):
+        if (
+            policy is not None
+            and not target.kind.part
+            and not policy.knows(link, target, _looked_in(link, parent, target))
+        ):
             if isinstance(link.resolver, Named):  # its name is in the parent the caller can see
                 return Missing(target.kind.name, target.ref or _ref(target), here, "Forbidden")
-            if not link.many:
+            if not link.many:  # a to-one search: the same marker whether it found something or not
                 return Missing(target.kind.name, None, here, "Forbidden")
             return None  # found by a query: not even its name
         if target.obj is None:
+            if isinstance(link.resolver, Selected) and link.resolver.absent_ok:
+                return None  # a search that may find nothing found nothing, and the caller may know it
             return Missing(target.kind.name, target.ref, here, target.reason)
         return Resolved(self.target_entity(parent, link.rel, target))
 
@@ -183,11 +213,21 @@ class FollowEngine:
         return wanted
 
 
-def _reasoned(target: Target, policy: Policy) -> Target:
-    if target.obj is not None or target.probe is None or target.reason == "Forbidden":
+def _looked_in(link: Link, parent: Entity, target: Target) -> str | None:
+    """Where the caller must be allowed to look to know of `target`: for a search that found nothing,
+    where it searched (None: every namespace, as a golden image's DataSource is looked for), since
+    "nothing there" is a listing of it; else the parent's namespace (a found or named target has its own)."""
+    if target.obj is None and target.ref is None and isinstance(link.resolver, Selected):
+        query = link.resolver.query(parent)
+        if query is not None:
+            return query.namespace
+    return parent.namespace
+
+
+def _explained(target: Target, reasons: dict[ObjectRef, str], told: bool) -> Target:
+    if target.obj is not None or target.probe is None:
         return target
-    reason = policy.missing_reason(target)
-    return target if reason == target.reason else dataclasses.replace(target, reason=reason)
+    return dataclasses.replace(target, reason=reasons[target.probe] if told else "Forbidden")
 
 
 def _ref(target: Target) -> ObjectRef:
@@ -205,9 +245,9 @@ class _Budget:
 
     def spend(self, entity: Entity) -> None:
         memo = entity.memo()  # an object's encoded size, measured once per version
-        size = memo.get("size")
+        size = memo.size
         if size is None:
-            size = memo["size"] = len(orjson.dumps(entity.obj, option=orjson.OPT_NON_STR_KEYS))
+            size = memo.size = len(orjson.dumps(entity.obj, option=orjson.OPT_NON_STR_KEYS))
         self.spent += size
         if self.spent > self.limit:
             raise TooLarge(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.catalog import (
@@ -35,7 +37,8 @@ class Target:
     computed: bool = False
     """A computed document (an object graph): embedded as is, followed no further."""
     probe: ObjectRef | None = None
-    """For a missing target: the object whose state decided `reason` (a collected DataVolume's PVC)."""
+    """For a missing named target: the object whose state decides `reason` (a collected DataVolume's
+    PVC). Followers do not read it: the engine does (`explained`), where the caller may learn the reason."""
 
 
 def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> list[Target]:
@@ -49,7 +52,7 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
                 targets.append(Target(kind, obj))
             else:
                 probe = resolver.missing.probe(ref) if resolver.missing is not None else None
-                targets.append(Target(kind, None, ref, missing_reason(store, resolver.missing, ref), probe=probe))
+                targets.append(Target(kind, None, ref, probe=probe))
         return targets
     if isinstance(resolver, Selected):
         query = resolver.query(parent)
@@ -76,13 +79,31 @@ def selected_targets(
     if resolver.pick is not None:
         found = resolver.pick(parent, found)
     kind = catalog.kind(link.targets[0])
-    if not link.many and not found and not resolver.absent_ok:
-        return [Target(kind)]  # a to-one link with nothing behind it: missing, name unknown
+    if not link.many and not found:
+        # a to-one link with nothing behind it: missing, name unknown (`absent_ok` is the engine's
+        # to apply, since a caller who may not search must not learn that nothing matched)
+        return [Target(kind)]
     return [Target(kind, obj) for obj in found]
 
 
-def missing_reason(store: Store, probe: MissingProbe | None, ref: ObjectRef) -> str:
-    if probe is None:
-        return "NotFound"
-    evidence = store.get(probe.probe(ref))
-    return probe.reason if evidence is not None and probe.holds(evidence) else "NotFound"
+def explained(store: Store, missing: MissingProbe, targets: list[Target]) -> dict[ObjectRef, str]:
+    """The reason each of these missing targets is missing, from its probe: one read per (kind, namespace)."""
+    evidence = get_all(store, {t.probe for t in targets if t.probe is not None})
+    reasons: dict[ObjectRef, str] = {}
+    for t in targets:
+        if t.probe is not None:
+            found = evidence.get(t.probe)
+            reasons[t.probe] = missing.reason if found is not None and missing.holds(found) else "NotFound"
+    return reasons
+
+
+def get_all(store: Store, refs: Iterable[ObjectRef]) -> dict[ObjectRef, Object]:
+    """These objects, those that exist: one read per (kind, namespace)."""
+    groups: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+    for ref in refs:
+        groups[(ref.kind, ref.namespace)].add(ref.name)
+    found: dict[ObjectRef, Object] = {}
+    for (kind, namespace), names in sorted(groups.items(), key=str):
+        for name, obj in store.get_many(kind, namespace, names).items():
+            found[ObjectRef(kind, namespace, name)] = obj
+    return found

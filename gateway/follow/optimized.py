@@ -11,9 +11,9 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Hashable
 
-from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Selected, named_refs
+from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Referrers, Selected, named_refs
 from gateway.catalog.selectors import LabelSelector
-from gateway.follow.followers import Target, selected_targets
+from gateway.follow.followers import Target, get_all, selected_targets
 from gateway.follow.registry import HandlerRegistry
 from gateway.store import Store
 
@@ -22,11 +22,7 @@ def batch_named(store: Store, catalog: Catalog, link: Link, parents: list[Entity
     resolver = link.resolver
     assert isinstance(resolver, Named)
     wanted = [named_refs(p, link) for p in parents]
-    found = _get_all(store, {r for refs in wanted for r in refs})
-    evidence: dict[ObjectRef, Object] = {}
-    if resolver.missing is not None:
-        probes = {resolver.missing.probe(r) for refs in wanted for r in refs if r not in found}
-        evidence = _get_all(store, probes)
+    found = get_all(store, {r for refs in wanted for r in refs})
     results = []
     for refs in wanted:
         targets = []
@@ -34,27 +30,11 @@ def batch_named(store: Store, catalog: Catalog, link: Link, parents: list[Entity
             kind = catalog.kind(ref.kind)
             if ref in found:
                 targets.append(Target(kind, found[ref]))
-                continue
-            reason, probe = "NotFound", None
-            if resolver.missing is not None:
-                probe = resolver.missing.probe(ref)
-                ev = evidence.get(probe)
-                if ev is not None and resolver.missing.holds(ev):
-                    reason = resolver.missing.reason
-            targets.append(Target(kind, None, ref, reason, probe=probe))
+            else:  # why it is missing is the engine's to read, where the caller may learn it
+                probe = resolver.missing.probe(ref) if resolver.missing is not None else None
+                targets.append(Target(kind, None, ref, probe=probe))
         results.append(targets)
     return results
-
-
-def _get_all(store: Store, refs: set[ObjectRef]) -> dict[ObjectRef, Object]:
-    groups: dict[tuple[str, str | None], set[str]] = defaultdict(set)
-    for ref in refs:
-        groups[(ref.kind, ref.namespace)].add(ref.name)
-    found: dict[ObjectRef, Object] = {}
-    for (kind, namespace), names in sorted(groups.items(), key=str):
-        for name, obj in store.get_many(kind, namespace, names).items():
-            found[ObjectRef(kind, namespace, name)] = obj
-    return found
 
 
 def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Entity]) -> list[list[Target]]:
@@ -107,11 +87,29 @@ def _by_key(resolver: Selected, objects: list[Object]) -> tuple[dict[Hashable, l
     return index, {id(o): i for i, o in enumerate(objects)}
 
 
+def batch_referrers(store: Store, catalog: Catalog, link: Link, parents: list[Entity]) -> list[list[Target]]:
+    """A reverse link for a level: one read per namespace its referrers can be in (every namespace,
+    once, for a cluster-scoped target or one named across namespaces), not one per parent."""
+    resolver = link.resolver
+    assert isinstance(resolver, Referrers)
+    kind = catalog.kind(resolver.source)
+    targets = [p.ref() for p in parents]
+    scopes: dict[str | None, set[ObjectRef]] = defaultdict(set)
+    for target in targets:
+        scopes[catalog.referrer_scope(resolver.source, target)].add(target)
+    found: dict[ObjectRef, list[Object]] = {}
+    for namespace, wanted in sorted(scopes.items(), key=str):
+        found.update(store.referrers_many(resolver.source, namespace, wanted))
+    return [[Target(kind, obj) for obj in found.get(target, ())] for target in targets]
+
+
 def register_batches(registry: HandlerRegistry, catalog: Catalog) -> None:
-    """A batch handler for every link that reads the store by name or by query."""
+    """A batch handler for every link that reads the store by name, by query or by reference."""
     for kind in catalog.kinds():
         for rel, link in catalog.all_links(kind.name).items():
             if isinstance(link.resolver, Named):
                 registry.register(kind.name, rel, batch_named)
             elif isinstance(link.resolver, Selected):
                 registry.register(kind.name, rel, batch_selected)
+            elif isinstance(link.resolver, Referrers):
+                registry.register(kind.name, rel, batch_referrers)

@@ -24,16 +24,18 @@ class Policy(Protocol):
 
     def knows(self, link: Link, target: Target, namespace: str | None) -> bool:
         """Whether the caller may know the target exists (or that it is missing), reached from a
-        parent in `namespace`."""
+        parent in `namespace`; for a search that found nothing, `namespace` is where it searched
+        (None: every namespace)."""
 
-    def missing_reason(self, target: Target) -> str:
-        """A missing target's reason as the caller may learn it: one resting on an object they may
-        not read (the PVC that tells a collected DataVolume from one never made) is Forbidden."""
+    def may_learn_why(self, target: Target) -> bool:
+        """Whether the caller may learn why a missing target is missing: the reason rests on an object
+        (`target.probe`, the PVC that tells a collected DataVolume from one never made) they must be
+        able to read. Asked before that object is read, which happens only if they may."""
 
 
 def scope_of(target: Target, namespace: str | None) -> tuple[Kind, str | None, str | None]:
-    """(kind, namespace, name) of a target, found or named; a query that found nothing: the
-    parent's namespace and no name."""
+    """(kind, namespace, name) of a target, found or named; a query that found nothing: `namespace`
+    (where it searched) and no name."""
     if target.obj is not None:
         m = meta(target.obj)
         return target.kind, m.get("namespace") if target.kind.namespaced else None, str(m.get("name", ""))

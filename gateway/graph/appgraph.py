@@ -68,7 +68,7 @@ class Piece:
     """(id, name) of each Service selecting it that the caller may get."""
 
 
-class Memo(Protocol):
+class KeepsPieces(Protocol):
     """Remembers a piece of an answer about one object (`of`) with what its `build` read through
     the store it is given, until a change to any of that: a graph assembled from kept pieces
     rebuilds only the pieces of the workloads that changed."""
@@ -77,11 +77,11 @@ class Memo(Protocol):
 
 
 class ApplicationGraphBuilder:
-    def __init__(self, engine: FollowEngine, memo: Memo | None = None) -> None:
+    def __init__(self, engine: FollowEngine, pieces: KeepsPieces | None = None) -> None:
         self.engine = engine
         self.catalog: Catalog = engine.catalog
         self.objects = ObjectGraphBuilder(engine)
-        self.memo = memo
+        self.kept = pieces
 
     def build(
         self, store: Store, namespace: str, selector: LabelSelector, access: Policy | None = None
@@ -101,11 +101,11 @@ class ApplicationGraphBuilder:
                 "the application graph is empty"
             )
         workloads = [*vms, *standalone]
-        memo = self.memo
-        if memo is None:  # all together: one read per kind per step (what direct reads need)
+        kept = self.kept
+        if kept is None:  # all together: one read per kind per step (what direct reads need)
             pieces = self.pieces(store, workloads, access)
         else:  # one by one, each kept with its own reads
-            pieces = [memo(w, store, access, self._one(w, access)) for w in workloads]
+            pieces = [kept(w, store, access, self._one(w, access)) for w in workloads]
         return self._assemble(workloads, pieces)
 
     def pieces(self, store: Store, workloads: list[Entity], access: Policy | None) -> list[Piece]:

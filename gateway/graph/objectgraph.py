@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.catalog import Catalog, Entity, GraphStep, Kind, Link, Named, Selected, href_for
+from gateway.catalog.names import visible
 from gateway.catalog.selectors import LabelSelector
 from gateway.follow.engine import FollowEngine
 from gateway.follow.followers import Target
@@ -240,5 +241,6 @@ def to_dot(graph: Node) -> str:
 
 
 def quoted(text: str) -> str:
-    """A DOT string: names come from the cluster, so quotes and backslashes are escaped."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT string: names come from the cluster, so quotes and backslashes are escaped, and control
+    characters are shown as escapes (`visible`): a raw CR would end a line of an event stream."""
+    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"') + '"'

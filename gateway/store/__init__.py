@@ -1,16 +1,21 @@
 """Stores: where objects come from. The engine and the HTTP layer see only `Store`.
 
 - `snapshot.SnapshotStore`: the demo cluster and `--manifests`, all in memory.
-- `counting.CountingStore`: wraps any store for one request and counts its reads,
-  reported as `X-Gateway-Store-Reads`.
+- `live.WatchCache`: a live cluster, kept in memory by one watch per kind (`--cache watch`).
+- `direct.DirectStore`: a live cluster, read on every request (`--cache none`), with a
+  per-request `direct.MemoStore`.
+- `feed.ChangeFeed`: what the stores that can tell publish of every change they make.
+
+Who reads what for one request, and who must know when it changes, is `gateway.changes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any, Protocol, runtime_checkable
 
 from gateway.catalog import Object, ObjectRef, Query
+from gateway.store.feed import ChangeFeed
 
 
 class Store(Protocol):
@@ -28,35 +33,36 @@ class Store(Protocol):
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         """Objects of `kind` that name `target` through a catalogue link, sorted by name."""
 
+    def referrers_many(
+        self, kind: str, namespace: str | None, targets: Collection[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
+        """For each of `targets`, the objects of `kind` in `namespace` (None: every namespace) that
+        name it, sorted as `referrers` sorts them: one read however many targets. Where they can be
+        is the catalogue's to say (`Catalog.referrer_scope`)."""
+
     def readiness(self) -> tuple[bool, str]:
         """(ready, reason): whether answers reflect the cluster yet."""
 
 
 # Capabilities some stores have beyond reading: each checked once, where the app is built.
 
-ChangeListener = Callable[[str, "Object | None", "Object | None"], None]
-
-
-@runtime_checkable
-class Versioned(Protocol):
-    """Can tell whether a kind changed: a number that grows with every change to it."""
-
-    def generation(self, kind: str) -> int: ...
-
-
-@runtime_checkable
-class Epoched(Protocol):
-    """Tells when a kind's objects were last replaced wholesale (a re-list after 410 Gone, a watch
-    stopped): changes no per-object event reports. A number that only grows, per kind."""
-
-    def epoch(self, kind: str) -> int: ...
-
 
 @runtime_checkable
 class Observable(Protocol):
-    """Calls a listener after every change, with the object before and after (None: absent)."""
+    """Publishes every change it makes to what it holds (a snapshot's feed never publishes)."""
 
-    def on_change(self, listener: ChangeListener) -> None: ...
+    @property
+    def changes(self) -> ChangeFeed: ...
+
+
+@runtime_checkable
+class Pinnable(Protocol):
+    """Stops watching kinds nobody uses; a pinned kind is in use (a live stream reads it) however
+    long no request reads it. Pins are counted: each `pin` is undone by one `unpin`."""
+
+    def pin(self, kinds: Collection[str]) -> None: ...
+
+    def unpin(self, kinds: Collection[str]) -> None: ...
 
 
 @runtime_checkable

@@ -90,12 +90,16 @@ class DirectStore:
         return [o for o in self._list(kind, served, query.namespace, query.selector) if query.matches(o)]
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
+        # where they can be: every namespace when a reference may cross one (a multus network `ns/name`)
+        return self.referrers_many(kind, self.catalog.referrer_scope(kind, target), [target])[target]
+
+    def referrers_many(
+        self, kind: str, namespace: str | None, targets: Collection[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
         k, served = self._kind(kind)
         if served is None:
-            return []
-        # every namespace: a reference may cross one (a multus network `ns/name`, a clone's source PVC)
-        candidates = self._list(k, served, None, LabelSelector())
-        return [o for o in candidates if target in set(self.catalog.references(k, o))]
+            return {target: [] for target in targets}
+        return self.catalog.referrers_among(k, self._list(k, served, namespace, LabelSelector()), targets)
 
     def for_request(self, counted: Store) -> Store:
         """One request's memo over its counted reads: nothing is read from the API twice in it."""
@@ -161,6 +165,15 @@ class MemoStore:
 
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         result: list[Object] = self._once(("referrers", target, kind), lambda: self._store.referrers(target, kind))
+        return result
+
+    def referrers_many(
+        self, kind: str, namespace: str | None, targets: Collection[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
+        wanted = frozenset(targets)
+        result: dict[ObjectRef, list[Object]] = self._once(
+            ("referrers_many", kind, namespace, wanted), lambda: self._store.referrers_many(kind, namespace, wanted)
+        )
         return result
 
     def readiness(self) -> tuple[bool, str]:

@@ -22,6 +22,11 @@ def key_of(kind: str, obj: Object) -> Key:
     return kind, str(ns) if ns else None, str(m.get("name", ""))
 
 
+def _version(obj: Object) -> tuple[str, str]:
+    m = meta(obj)
+    return str(m.get("uid") or ""), str(m.get("resourceVersion") or "")
+
+
 def _sort_key(obj: Object) -> tuple[str, str]:
     m = meta(obj)
     return str(m.get("namespace") or ""), str(m.get("name", ""))
@@ -77,17 +82,29 @@ class ObjectIndex:
             for join_key in join.candidate(old):
                 self._by_join[(kind, join, join_key)].discard(key)
 
-    def replace_kind(self, kind: str, objects: Iterable[Object]) -> None:
-        """Make `kind` exactly `objects` (after a re-list): what is gone was deleted meanwhile."""
+    def replace_kind(self, kind: str, objects: Iterable[Object]) -> list[tuple[Object | None, Object | None]]:
+        """Make `kind` exactly `objects` (after a re-list): what is gone was deleted meanwhile. Returns
+        the difference it made, (old, new) per object added, changed or removed; an object whose
+        resourceVersion did not change is kept as it was (with what was derived from it)."""
         fresh = {key_of(kind, o): o for o in objects}
+        made: list[tuple[Object | None, Object | None]] = []
         for key in [k for k in self._by_kind.get(kind, ()) if k not in fresh]:
+            made.append((self._objects[key], None))
             self.remove(kind, self._objects[key])
-        for obj in fresh.values():
+        for key, obj in fresh.items():
+            old = self._objects.get(key)
+            if old is not None and _version(obj)[1] and _version(old) == _version(obj):
+                continue
+            made.append((old, obj))
             self.put(kind, obj)
+        return made
 
-    def clear_kind(self, kind: str) -> None:
-        for key in list(self._by_kind.get(kind, ())):
-            self.remove(kind, self._objects[key])
+    def clear_kind(self, kind: str) -> list[Object]:
+        """Forget every object of `kind`; returns them."""
+        removed = [self._objects[key] for key in self._by_kind.get(kind, ())]
+        for obj in removed:
+            self.remove(kind, obj)
+        return removed
 
     def get_key(self, kind: str, obj: Object) -> Object | None:
         """The stored object with `obj`'s kind, namespace and name (its previous version)."""
@@ -117,9 +134,15 @@ class ObjectIndex:
             return list(self._by_namespace.get((query.kind, query.namespace), {}).values())
         return self._objects_at(self._by_kind.get(query.kind, ()))
 
-    def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
-        keys = [k for k in self._referrers.get(target, ()) if k[0] == kind]
+    def referrers(self, target: ObjectRef, kind: str, namespace: str | None = None) -> list[Object]:
+        """Objects of `kind` (in `namespace`; None: any) that name `target`."""
+        keys = [k for k in self._referrers.get(target, ()) if k[0] == kind and namespace in (None, k[1])]
         return sorted(self._objects_at(keys), key=_sort_key)
+
+    def referrers_many(
+        self, kind: str, namespace: str | None, targets: Collection[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
+        return {target: self.referrers(target, kind, namespace) for target in targets}
 
     def _objects_at(self, keys: Iterable[Key]) -> list[Object]:
         return [self._objects[k] for k in keys if k in self._objects]

@@ -4,25 +4,30 @@ Each kind has a `Reflector` in the style of client-go's: LIST (paged) then WATCH
 list's resourceVersion with bookmarks; on 410 Gone it lists again and reconciles (objects
 that vanished meanwhile are removed, none is duplicated); on a cut stream it resumes from
 the last resourceVersion; on errors it backs off with jitter. A kind's reflector starts the
-first time a request needs it and stops after `idle_seconds` without use. Kinds the
-cluster does not serve (a CRD not installed) are empty, not errors.
+first time a request needs it and stops after `idle_seconds` without use, unless pinned (a live
+stream reads it). Kinds the cluster does not serve (a CRD not installed) are empty, not errors.
+
+Every change the cache makes to what it holds is published on its `ChangeFeed`, one `Change` per
+object: a watch event; a re-list, as the difference it made; a watch stopped, or a kind no longer
+served, as the deletion of each object it held.
 """
 
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.catalog import Catalog, Held, Kind, Object, ObjectRef, Query
 from gateway.store.errors import StoreTimeout, StoreUnavailable
+from gateway.store.feed import Change, ChangeFeed
 from gateway.store.indexes import ObjectIndex
 from gateway.store.kube import ApiError, KubeApi, Served
 from gateway.store.normalize import normalize, problems
@@ -32,16 +37,6 @@ log = logging.getLogger(__name__)
 
 class _Gone(Exception):
     """The watch's resourceVersion is too old: list again."""
-
-
-# Generations come from one counter per process, so a kind's generation only ever grows: across
-# re-lists, an idle watch stopped and started again, and a fork. An answer remembered with an
-# older one can never match again.
-_GENERATIONS = itertools.count(1)
-
-
-def next_generation() -> int:
-    return next(_GENERATIONS)
 
 
 # guards adopting a process after a fork; made anew in the child, where a copy could be held
@@ -63,10 +58,6 @@ class KindStats:
     restarts: int = 0
     malformed: int = 0
     bookmarks: int = 0
-    epoch: int = 0
-    """Bumped when the kind is replaced wholesale (a re-list), which no per-object event reports."""
-    generation: int = 0
-    """Bumped on every change to the kind in the cache (an event, a re-list)."""
     synced: bool = False
     watching: bool = False
     last_error: str = ""
@@ -114,8 +105,59 @@ def complete(obj: Object, kind: Kind, served: Served) -> Object:
     return {"apiVersion": api_version, "kind": obj.get("kind") or kind.name, **rest}
 
 
+@dataclass(frozen=True, slots=True)
+class Watching:
+    """The watch is open: the API server answers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """The whole kind, as one list answered it (pages joined): what to replace the cache's with."""
+
+    objects: list[Any]
+    resource_version: str
+
+
+def list_then_watch(
+    api: KubeApi, served: Served, since: str | None, page_size: int, watch_seconds: float
+) -> Iterator[Listed | Watching | dict[str, Any]]:
+    """One kind's objects, in the style of kopf's `continuous_watch`: a `Listed` (unless resuming
+    `since` a resourceVersion), `Watching` once the watch is open, then each watch event (a dict
+    with `type` and `object`), until the watch ends (its timeout, or cut: the caller resumes from
+    the last resourceVersion it saw).
+    A 410 Gone raises `_Gone` (list again); other errors are the API's."""
+    if since is None:
+        items: list[Any] = []
+        query: dict[str, Any] = {"limit": page_size}
+        while True:
+            page = api.get_json(served.path(), query)
+            items += page.get("items") or []
+            meta = page.get("metadata") or {}
+            if not meta.get("continue"):
+                break
+            query = {"limit": page_size, "continue": meta["continue"]}
+        since = str(meta.get("resourceVersion") or "")
+        yield Listed(items, since)
+    query = {"resourceVersion": since, "allowWatchBookmarks": "true", "timeoutSeconds": int(watch_seconds)}
+    events = api.watch(served.path(), query, watch_seconds + 30)
+    yield Watching()
+    opened, seen = time.monotonic(), 0
+    for event in events:
+        obj = event.get("object")
+        if event.get("type") == "ERROR" and isinstance(obj, dict):
+            if obj.get("code") == 410:
+                raise _Gone()
+            raise ApiError.of(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
+        seen += 1
+        yield event
+    if not seen and time.monotonic() - opened < min(1.0, watch_seconds / 2):
+        # ended at once with nothing in it: not the server's timeout, so wait before the next one
+        # rather than reconnecting in a tight loop
+        raise ApiError(0, "Disconnected", f"the watch of {served.path()} ended as soon as it opened")
+
+
 class Reflector:
-    """Keeps one kind of the index current. Runs on its own daemon thread."""
+    """Keeps one kind of the cache current from `list_then_watch`. Runs on its own daemon thread."""
 
     def __init__(self, cache: WatchCache, kind: Kind, served: Served) -> None:
         self.cache, self.kind, self.served = cache, kind, served
@@ -130,9 +172,7 @@ class Reflector:
         backoff = Backoff()
         while not self.stopping.is_set():
             try:
-                if self.resource_version is None:
-                    self.relist()
-                self.watch()
+                self.follow()
                 backoff.reset()
             except _Gone:
                 log.info("%s: resourceVersion expired, listing again", self.kind.name)
@@ -151,6 +191,20 @@ class Reflector:
                 self.stopping.wait(backoff.next())
         self.stats.watching = False
 
+    def follow(self) -> None:
+        """One pass of `list_then_watch`, from where the last one left off."""
+        cache = self.cache
+        stream = list_then_watch(cache.api, self.served, self.resource_version, cache.page_size, cache.watch_seconds)
+        self.stats.watching = True
+        for item in stream:
+            if self.stopping.is_set():
+                return
+            if isinstance(item, Listed):
+                self.listed(item)
+            elif isinstance(item, dict):
+                self.apply(item)
+            self.stats.working()
+
     def accepted(self, obj: Any) -> Object | None:
         """The object to keep, normalized; None (counted, logged without content) if it has no name."""
         found = problems(obj) if isinstance(obj, dict) else ["not an object"]
@@ -161,60 +215,24 @@ class Reflector:
             return None
         return Held(normalize(complete(obj, self.kind, self.served)))  # kept with what links derive from it
 
-    def relist(self) -> None:
-        items: list[Object] = []
-        query: dict[str, Any] = {"limit": self.cache.page_size}
+    def listed(self, listed: Listed) -> None:
         self.stats.malformed = 0
-        while True:
-            page = self.cache.api.get_json(self.served.path(), query)
-            items += [o for o in map(self.accepted, page.get("items") or []) if o is not None]
-            meta = page.get("metadata") or {}
-            if not meta.get("continue"):
-                break
-            query = {"limit": self.cache.page_size, "continue": meta["continue"]}
-        with self.cache.lock:
-            self.cache.index.replace_kind(self.kind.name, items)
-            self.stats.objects = self.cache.index.count(self.kind.name)
-            self.stats.generation = self.stats.epoch = next_generation()
-        self.resource_version = str(meta.get("resourceVersion") or "")
+        objects = [o for o in map(self.accepted, listed.objects) if o is not None]
+        self.cache.replace(self, objects)
+        self.resource_version = listed.resource_version
         # The cache's objects live long and hold no cycles (refcounting frees them when replaced):
         # out of the cyclic collector's generations, a full collection no longer walks the whole
         # cache each time a big answer allocates (docs/decisions.md, "gc.freeze").
         gc.freeze()
         self.stats.relists += 1
         self.stats.synced = True
-        self.stats.working()
         self.synced.set()
-
-    def watch(self) -> None:
-        self.stats.watching = True
-        query = {
-            "resourceVersion": self.resource_version,
-            "allowWatchBookmarks": "true",
-            "timeoutSeconds": int(self.cache.watch_seconds),
-        }
-        events = self.cache.api.watch(self.served.path(), query, self.cache.watch_seconds + 30)
-        self.stats.working()
-        opened, seen = time.monotonic(), 0
-        for event in events:
-            if self.stopping.is_set():
-                return
-            self.apply(event)
-            seen += 1
-        if not seen and time.monotonic() - opened < min(1.0, self.cache.watch_seconds / 2):
-            # ended at once with nothing in it: not the server's timeout, so wait before the next one
-            # rather than reconnecting in a tight loop
-            raise ApiError(0, "Disconnected", f"the watch of {self.served.path()} ended as soon as it opened")
 
     def apply(self, event: dict[str, Any]) -> None:
         kind, obj = event.get("type"), event.get("object")
         if not isinstance(obj, dict):
             log.warning("%s: watch event without an object, skipped", self.kind.name)
             return
-        if kind == "ERROR":
-            if obj.get("code") == 410:
-                raise _Gone()
-            raise ApiError.of(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         if kind == "BOOKMARK":
             self.stats.bookmarks += 1
@@ -224,19 +242,9 @@ class Reflector:
             log.warning("%s: unknown watch event type %r, skipped", self.kind.name, kind)
             return
         accepted = self.accepted(obj)
-        if accepted is None:
-            return
-        obj = accepted
-        with self.cache.lock:
-            old = self.cache.index.get_key(self.kind.name, obj)
-            if kind == "DELETED":
-                self.cache.index.remove(self.kind.name, obj)
-            else:
-                self.cache.index.put(self.kind.name, obj)
-            self.stats.objects = self.cache.index.count(self.kind.name)
-            self.stats.generation = next_generation()
+        if accepted is not None:
+            self.cache.put(self, accepted, deleted=kind == "DELETED")
         self.resource_version = rv or self.resource_version
-        self.cache.changed(self.kind.name, old, None if kind == "DELETED" else obj)
 
 
 @dataclass
@@ -255,7 +263,10 @@ class WatchCache:
     _stats: dict[str, KindStats] = field(init=False, default_factory=dict)
     _start_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _closing: threading.Event = field(init=False, default_factory=threading.Event)
-    _listeners: list[Any] = field(init=False, default_factory=list)
+    changes: ChangeFeed = field(init=False, default_factory=ChangeFeed)
+    """Every change the cache makes to what it holds (`Observable`)."""
+    _pins: Counter[str] = field(init=False, default_factory=Counter)
+    """Kinds in use by live streams: never reaped while pinned."""
     _pid: int | None = field(init=False, default=None)
     """The process whose threads keep this cache: gunicorn builds the app, then forks its worker."""
     _first_discovery: threading.Event = field(init=False, default_factory=threading.Event)
@@ -286,8 +297,9 @@ class WatchCache:
             self.lock = threading.RLock()
             self._start_lock = threading.Lock()
             self._reflectors = {}
-            self.index = ObjectIndex(self.catalog)
-            self._stats = {kind: KindStats(generation=(g := next_generation()), epoch=g) for kind in self._stats}
+            for kind in list(self._stats):
+                self._publish(kind, [(obj, None) for obj in self.index.clear_kind(kind)])
+            self._stats = {kind: KindStats() for kind in self._stats}
             self._closing, self._rediscover = threading.Event(), threading.Event()
             self._first_discovery = threading.Event()
             if self._served is not None:
@@ -335,6 +347,8 @@ class WatchCache:
                 continue
             log.info("%s: now %s", kind, f"served at {served[kind].version}" if kind in served else "not served")
             self._stop_watch(kind)
+            if kind in served and self._pins[kind]:  # a live stream reads it: it hears of its objects now
+                self._watch(kind, served[kind])
 
     def _stop_watch(self, kind: str) -> None:
         with self._start_lock:
@@ -342,17 +356,62 @@ class WatchCache:
             if reflector is not None:
                 reflector.stopping.set()
             with self.lock:
-                self.index.clear_kind(kind)
-            stopped = next_generation()
-            self._stats[kind] = KindStats(generation=stopped, epoch=stopped)
+                removed = self.index.clear_kind(kind)
+            self._stats[kind] = KindStats()
+        self._publish(kind, [(obj, None) for obj in removed])
 
     def _reap_idle(self) -> None:
         while not self._closing.wait(min(self.idle_seconds / 4, 30.0)):
             now = time.monotonic()
-            idle = [name for name, r in list(self._reflectors.items()) if now - r.last_used > self.idle_seconds]
+            idle = [name for name, r in list(self._reflectors.items())
+                    if now - r.last_used > self.idle_seconds and not self._pins[name]]  # fmt: skip
             for name in idle:
                 log.info("%s: idle for more than %.0fs, stopping its watch", name, self.idle_seconds)
                 self._stop_watch(name)
+
+    def pin(self, kinds: Collection[str]) -> None:
+        """A live stream reads `kinds`: keep watching them however long no request does."""
+        with self.lock:
+            self._pins.update(kinds)
+
+    def unpin(self, kinds: Collection[str]) -> None:
+        with self.lock:
+            self._pins.subtract(kinds)
+            for kind in kinds:
+                if self._pins[kind] <= 0:
+                    del self._pins[kind]
+
+    # --- changing (from the reflectors) -------------------------------------------------
+
+    def replace(self, reflector: Reflector, objects: list[Object]) -> None:
+        """A re-list: the kind becomes `objects`; the difference it made is published."""
+        kind = reflector.kind.name
+        with self.lock:
+            if reflector.stopping.is_set():
+                return  # stopped meanwhile: its objects were taken out, and must stay out
+            made = self.index.replace_kind(kind, objects)
+            reflector.stats.objects = self.index.count(kind)
+        self._publish(kind, made)
+
+    def put(self, reflector: Reflector, obj: Object, *, deleted: bool = False) -> None:
+        """A watch event: `obj` added or modified, or deleted."""
+        kind = reflector.kind.name
+        with self.lock:
+            if reflector.stopping.is_set():
+                return
+            old = self.index.get_key(kind, obj)
+            if deleted:
+                self.index.remove(kind, obj)
+            else:
+                self.index.put(kind, obj)
+            reflector.stats.objects = self.index.count(kind)
+        self._publish(kind, [(old, None if deleted else obj)])
+
+    def _publish(self, kind: str, made: list[tuple[Object | None, Object | None]]) -> None:
+        # outside the index's lock: subscribers take their own, and requests read meanwhile
+        for old, new in made:
+            if old is not None or new is not None:
+                self.changes.publish(Change(kind, old, new))
 
     def stats_of(self, kind: str) -> KindStats:
         return self._stats.setdefault(kind, KindStats())
@@ -365,24 +424,6 @@ class WatchCache:
 
     def watched_kinds(self) -> list[str]:
         return sorted(self._reflectors)
-
-    def on_change(self, listener: Any) -> None:
-        """`listener(kind, old, new)` after every change the watches apply (old or new may be None)."""
-        self._listeners.append(listener)
-
-    def changed(self, kind: str, old: Object | None, new: Object | None) -> None:
-        for listener in self._listeners:
-            listener(kind, old, new)
-
-    def epoch(self, kind: str) -> int:
-        """Grows when `kind` is listed again or stops being watched: what no per-object event says."""
-        stats = self._stats.get(kind)
-        return stats.epoch if stats is not None else 0
-
-    def generation(self, kind: str) -> int:
-        """Grows whenever `kind` changes in the cache, is listed again, or stops being watched."""
-        stats = self._stats.get(kind)
-        return stats.generation if stats is not None else 0
 
     # --- reading ------------------------------------------------------------------------
 
@@ -405,21 +446,26 @@ class WatchCache:
         served = self._served_kind(kind)
         if served is None:
             return False
-        reflector = self._reflectors.get(kind)
-        if reflector is None:
-            with self._start_lock:
-                reflector = self._reflectors.get(kind)
-                if reflector is None:  # one watch per kind per process
-                    reflector = Reflector(self, self.catalog.kind(kind), served)
-                    self._reflectors[kind] = reflector
-                    reflector.thread.start()
-        reflector.last_used = time.monotonic()
+        reflector = self._watch(kind, served)
         if not reflector.synced.wait(self.api.timeout):
             error = self._stats[kind].last_error
             if error:
                 raise StoreUnavailable(f"cannot list {kind}: {error}")
             raise StoreTimeout(f"{kind} has not finished listing after {self.api.timeout:.0f}s")
         return True
+
+    def _watch(self, kind: str, served: Served) -> Reflector:
+        """`kind`'s reflector, started if it is not running (one watch per kind per process)."""
+        reflector = self._reflectors.get(kind)
+        if reflector is None:
+            with self._start_lock:
+                reflector = self._reflectors.get(kind)
+                if reflector is None:
+                    reflector = Reflector(self, self.catalog.kind(kind), served)
+                    self._reflectors[kind] = reflector
+                    reflector.thread.start()
+        reflector.last_used = time.monotonic()
+        return reflector
 
     def get(self, ref: ObjectRef) -> Object | None:
         if not self._ensure(ref.kind):
@@ -444,6 +490,14 @@ class WatchCache:
             return []
         with self.lock:
             return self.index.referrers(target, kind)
+
+    def referrers_many(
+        self, kind: str, namespace: str | None, targets: Collection[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
+        if not self._ensure(kind):
+            return {target: [] for target in targets}
+        with self.lock:
+            return self.index.referrers_many(kind, namespace, targets)
 
     def readiness(self) -> tuple[bool, str]:
         self.start()

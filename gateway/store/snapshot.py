@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from gateway.catalog import Catalog, Held, Kind, Object, ObjectRef, Query
+from gateway.store.feed import ChangeFeed
 from gateway.store.indexes import ObjectIndex
 from gateway.store.manifests import Manifests, load_paths, load_text
 from gateway.store.normalize import normalize
@@ -23,6 +24,7 @@ class SnapshotStore:
         for kind, obj in objects:
             self._index.put(kind.name, Held(normalize(obj)))  # kept with what links derive from it
         self.source = source
+        self._changes = ChangeFeed()
         self.left_out = left_out
         """Kinds in the manifests the gateway does not serve, with their counts."""
 
@@ -63,12 +65,19 @@ class SnapshotStore:
     def referrers(self, target: ObjectRef, kind: str) -> list[Object]:
         return self._index.referrers(target, kind)
 
+    def referrers_many(
+        self, kind: str, namespace: str | None, targets: Collection[ObjectRef]
+    ) -> dict[ObjectRef, list[Object]]:
+        return self._index.referrers_many(kind, namespace, targets)
+
     def readiness(self) -> tuple[bool, str]:
         left_out = f"; left out, kinds not served: {self.left_out}" if self.left_out else ""
         return True, f"{self.source}: {len(self._index)} objects loaded{left_out}"
 
-    def generation(self, kind: str) -> int:
-        return 0  # a snapshot never changes
+    @property
+    def changes(self) -> ChangeFeed:
+        """A snapshot never changes: its feed never publishes (`Observable`)."""
+        return self._changes
 
 
 def demo_objects(catalog: Catalog) -> list[tuple[Kind, Object]]:

@@ -7,12 +7,13 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from gateway.api.dependents import Dependents
 from gateway.app import build_documents
 from gateway.catalog import CATALOG, Join, ObjectRef, Query
 from gateway.catalog.selectors import LabelSelector
+from gateway.changes.dependents import Dependents
+from gateway.changes.reads import ReadRecorder
 from gateway.config import Config
-from gateway.store.counting import CountingStore
+from gateway.store.feed import Change
 from gateway.store.snapshot import SnapshotStore, demo_objects
 
 DEMO = [obj for _, obj in demo_objects(CATALOG)]
@@ -22,10 +23,10 @@ def demo(kind: str, name: str) -> dict[str, Any]:
     return copy.deepcopy(next(o for o in DEMO if o["kind"] == kind and o["metadata"]["name"] == name))
 
 
-def page_reads(path_follow: str, vm: str = "fedora") -> CountingStore:
+def page_reads(path_follow: str, vm: str = "fedora") -> ReadRecorder:
     """What building fedora's page with `follow` read, through the optimized batch handlers."""
     documents = build_documents(Config())
-    reads = CountingStore(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
     kind = documents.kind("vms", namespaced=True)
     documents.object(reads, kind, "demo", vm, path_follow)
     return reads
@@ -39,7 +40,7 @@ def test_a_status_change_of_another_vms_vmi_or_pod_concerns_no_page() -> None:
         assert other is not None, name
         changed = copy.deepcopy(other)
         changed.setdefault("status", {})["phase"] = "Failed"
-        assert dependents.affected(kind, other, changed) == set(), name
+        assert dependents.affected(Change(kind, other, changed)) == set(), name
 
 
 def test_a_change_to_an_object_the_page_read_or_found_concerns_it() -> None:
@@ -47,40 +48,40 @@ def test_a_change_to_an_object_the_page_read_or_found_concerns_it() -> None:
     dependents.depend("fedora page", page_reads("vmi.pod"))
     vmi = demo("VirtualMachineInstance", "fedora")
     pods = [o for o in DEMO if o["kind"] == "Pod" and o["metadata"]["name"].startswith("virt-launcher-fedora")]
-    assert dependents.affected("VirtualMachineInstance", vmi, {**vmi, "status": {}}) == {"fedora page"}
-    assert dependents.affected("Pod", pods[0], None) == {"fedora page"}  # deleted
+    assert dependents.affected(Change("VirtualMachineInstance", vmi, {**vmi, "status": {}})) == {"fedora page"}
+    assert dependents.affected(Change("Pod", pods[0], None)) == {"fedora page"}  # deleted
 
 
 def test_a_new_object_a_search_would_find_concerns_the_page() -> None:
     dependents: Dependents[str] = Dependents(CATALOG)
-    reads = CountingStore(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
     reads.select(Query("IPAMClaim", "demo", LabelSelector.from_labels({"vm.kubevirt.io/name": "win11"})))
     dependents.depend("win11 claims", reads)
     claim = {"apiVersion": "k8s.cni.cncf.io/v1alpha1", "kind": "IPAMClaim",
              "metadata": {"name": "win11.vlan10", "namespace": "demo", "labels": {"vm.kubevirt.io/name": "win11"}},
              "spec": {"network": "vlan10-net", "interface": "pod0a1b2c3d4e5"}}  # fmt: skip
-    assert dependents.affected("IPAMClaim", None, claim) == {"win11 claims"}
+    assert dependents.affected(Change("IPAMClaim", None, claim)) == {"win11 claims"}
     elsewhere = copy.deepcopy(claim)
     elsewhere["metadata"]["namespace"] = "lab"
-    assert dependents.affected("IPAMClaim", None, elsewhere) == set()  # the same labels, another namespace
+    assert dependents.affected(Change("IPAMClaim", None, elsewhere)) == set()  # the same labels, another namespace
     other_vm = copy.deepcopy(claim)
     other_vm["metadata"]["labels"] = {"vm.kubevirt.io/name": "cirros"}
-    assert dependents.affected("IPAMClaim", None, other_vm) == set()
+    assert dependents.affected(Change("IPAMClaim", None, other_vm)) == set()
 
 
 def test_an_object_that_comes_to_refer_to_a_target_concerns_its_reverse_link() -> None:
     dependents: Dependents[str] = Dependents(CATALOG)
-    reads = CountingStore(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
     target = ObjectRef("PersistentVolumeClaim", "demo", "fedora-root")
     reads.referrers(target, "VirtualMachine")
     dependents.depend("fedora-root's vms", reads)
     newcomer = demo("VirtualMachine", "cirros")
-    assert dependents.affected("VirtualMachine", None, newcomer) == set()  # cirros mounts its own disk
+    assert dependents.affected(Change("VirtualMachine", None, newcomer)) == set()  # cirros mounts its own disk
     newcomer["spec"]["template"]["spec"]["volumes"].append(
         {"name": "shared", "persistentVolumeClaim": {"claimName": "fedora-root"}})  # fmt: skip
-    assert dependents.affected("VirtualMachine", None, newcomer) == {"fedora-root's vms"}
+    assert dependents.affected(Change("VirtualMachine", None, newcomer)) == {"fedora-root's vms"}
     dependents.forget("fedora-root's vms")
-    assert dependents.affected("VirtualMachine", None, newcomer) == set() and len(dependents) == 0
+    assert dependents.affected(Change("VirtualMachine", None, newcomer)) == set() and len(dependents) == 0
 
 
 def by_key(key: str) -> list[str]:
@@ -99,29 +100,84 @@ def test_a_new_object_is_matched_only_against_the_searches_that_share_one_of_its
         return lambda pod: ran.append(i) is None and pod["metadata"]["labels"]["owner"] == f"vmi-{i}"
 
     for i in range(1000):
-        reads = CountingStore(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
         reads.select(Query("Pod", "bench", where=owned_by(i), joined=(OWNER, frozenset({f"vmi-{i}"}))))
         dependents.depend(i, reads)
     pod = {"metadata": {"name": "virt-launcher-7", "namespace": "bench", "labels": {"owner": "vmi-7"}}}
-    assert dependents.affected("Pod", None, pod) == {7}
+    assert dependents.affected(Change("Pod", None, pod)) == {7}
     assert ran == [7]
     ran.clear()
     elsewhere = copy.deepcopy(pod)
     elsewhere["metadata"]["namespace"] = "other"
-    assert dependents.affected("Pod", None, elsewhere) == set() and ran == []
+    assert dependents.affected(Change("Pod", None, elsewhere)) == set() and ran == []
     ran.clear()
     unowned = {"metadata": {"name": "x", "namespace": "bench", "labels": {"owner": ""}}}
-    assert dependents.affected("Pod", None, unowned) == set() and ran == []  # no key: no search can find it
+    assert dependents.affected(Change("Pod", None, unowned)) == set() and ran == []  # no key: no search can find it
     dependents.forget(7)
-    assert dependents.affected("Pod", None, pod) == set() and ran == []
+    assert dependents.affected(Change("Pod", None, pod)) == set() and ran == []
 
 
 def test_an_object_whose_join_keys_cannot_be_read_is_asked_of_every_search_of_the_join() -> None:
     dependents: Dependents[int] = Dependents(CATALOG)
     for i in range(3):
-        reads = CountingStore(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
         reads.select(Query("Pod", "bench", where=lambda pod: "labels" not in pod["metadata"],
                            joined=(OWNER, frozenset({f"vmi-{i}"}))))  # fmt: skip
         dependents.depend(i, reads)
     malformed = {"metadata": {"name": "x", "namespace": "bench"}}  # no labels: OWNER's candidate raises
-    assert dependents.affected("Pod", None, malformed) == {0, 1, 2}
+    assert dependents.affected(Change("Pod", None, malformed)) == {0, 1, 2}
+
+
+def selected(i: int, ran: list[int]) -> ReadRecorder:
+    """What a page searching the VMs labelled `app=shop-<i>` read (its matcher counts its runs)."""
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+    shop = LabelSelector.from_labels({"app": f"shop-{i}"})
+    reads.select(Query("VirtualMachine", "bench", shop, where=lambda vm: ran.append(i) is None))
+    return reads
+
+
+def vm(labels: dict[str, str], namespace: str = "bench") -> dict[str, Any]:
+    return {"metadata": {"name": "web", "namespace": namespace, "labels": labels}}
+
+
+def test_a_change_runs_only_the_searches_that_require_one_of_its_labels() -> None:
+    """Two thousand remembered searches by label in one namespace: a change runs the matchers of the
+    searches that require one of the labels its object has, before or after, and no others."""
+    dependents: Dependents[int] = Dependents(CATALOG)
+    ran: list[int] = []
+    for i in range(2000):
+        assert dependents.depend(i, selected(i, ran)) == 1  # filed once, under the label it requires
+    assert dependents.entries() == 2000
+    assert dependents.affected(Change("VirtualMachine", None, vm({"app": "shop-7", "tier": "x"}))) == {7}
+    assert ran == [7]
+    ran.clear()
+    relabelled = Change("VirtualMachine", vm({"app": "shop-7"}), vm({"app": "shop-9"}))
+    assert dependents.affected(relabelled) == {7, 9}  # it left one search's answer and joined another's
+    assert sorted(ran) == [7, 9]
+    ran.clear()
+    assert dependents.affected(Change("VirtualMachine", None, vm({"app": "shop-7"}, "other"))) == set()
+    assert dependents.affected(Change("VirtualMachine", vm({"tier": "x"}), None)) == set() and ran == []
+
+
+def test_an_object_that_stops_matching_a_search_concerns_it() -> None:
+    """A search is not filed under what it found: the object as it was before a change is matched too."""
+    dependents: Dependents[str] = Dependents(CATALOG)
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, DEMO, "demo"))
+    found = reads.select(Query("VirtualMachine", "demo"))
+    assert found and dependents.depend("demo vms", reads) == 1
+    gone = Change("VirtualMachine", found[0], None)
+    moved = Change("VirtualMachine", found[0], {**found[0], "metadata": {**found[0]["metadata"], "namespace": "x"}})
+    assert dependents.affected(gone) == {"demo vms"} and dependents.affected(moved) == {"demo vms"}
+    assert dependents.affected(Change("VirtualMachine", None, {"metadata": {"name": "a", "namespace": "x"}})) == set()
+
+
+def test_a_holder_filed_again_replaces_what_it_was_filed_under() -> None:
+    dependents: Dependents[int] = Dependents(CATALOG)
+    ran: list[int] = []
+    dependents.depend(1, selected(1, ran))
+    dependents.depend(1, selected(2, ran))  # the same holder, built again from other reads
+    assert dependents.entries() == 1 and len(dependents) == 1
+    assert dependents.affected(Change("VirtualMachine", None, vm({"app": "shop-1"}))) == set()
+    assert dependents.affected(Change("VirtualMachine", None, vm({"app": "shop-2"}))) == {1}
+    dependents.forget(1)
+    assert dependents.entries() == 0

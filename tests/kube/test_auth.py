@@ -13,7 +13,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.catalog import CATALOG
-from tests.support.apiserver import ADMIN_TOKEN, KubeApiServer
+from tests.support.apiserver import ADMIN_TOKEN, Kube, KubeApiServer
 from tests.support.gateway import Caller, Gateway, live_config, serving
 from tests.support.graphs import below
 from tests.support.waiting import eventually
@@ -169,20 +169,20 @@ def test_a_service_account_token_from_kubectl_create_token_is_reviewed_for_real(
 ) -> None:
     api = policy.api
     ns = api.namespace("sa")
-    api.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "viewer", "namespace": ns}})
+    api.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "policy", "namespace": ns}})
     api.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": ns}})
-    api.apply(role("Role", "viewer", ns, rules({"ConfigMap"})))
-    api.apply(binding("RoleBinding", "viewer", ns, "Role", {"kind": "ServiceAccount", "name": "viewer",
+    api.apply(role("Role", "policy", ns, rules({"ConfigMap"})))
+    api.apply(binding("RoleBinding", "policy", ns, "Role", {"kind": "ServiceAccount", "name": "policy",
                                                             "namespace": ns, "apiGroup": ""}))  # fmt: skip
     made = subprocess.run(
-        [str(policy.bin / "kubectl"), "--kubeconfig", policy.kubeconfig(tmp_path / "kc"), "create", "token", "viewer",
+        [str(policy.bin / "kubectl"), "--kubeconfig", policy.kubeconfig(tmp_path / "kc"), "create", "token", "policy",
          "-n", ns, "--duration", "10m"], capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
-    viewer = Caller(gateway, made.stdout.strip())
-    assert [c["metadata"]["name"] for c in viewer.json(f"/namespaces/{ns}/configmaps")["items"]] == ["settings"]
-    assert viewer.get("/namespaces/demo/configmaps").status_code == 403
-    assert viewer.get(f"/namespaces/{ns}/secrets").status_code == 403
+    policy = Caller(gateway, made.stdout.strip())
+    assert [c["metadata"]["name"] for c in policy.json(f"/namespaces/{ns}/configmaps")["items"]] == ["settings"]
+    assert policy.get("/namespaces/demo/configmaps").status_code == 403
+    assert policy.get(f"/namespaces/{ns}/secrets").status_code == 403
 
 
 def test_a_removed_role_binding_revokes_a_remembered_answer(watched: Gateway, policy: KubeApiServer) -> None:
@@ -229,7 +229,7 @@ def test_a_graph_kept_in_pieces_is_rebuilt_when_a_role_no_longer_grants_a_kind_i
 
     eventually(lambda: frank.get(path).headers.get("X-Gateway-Cache") == "hit")
     assert "/namespaces/demo/pvcs/win11-root" in claims()
-    assert len(watched.app.extensions["gateway"].appgraph.memo) >= 1
+    assert len(watched.app.extensions["gateway"].appgraph.kept) >= 1
     api.apply(role("Role", "frank", "demo", rules(workloads)))
     eventually(lambda: claims() == set())
 
@@ -286,3 +286,118 @@ def test_a_caller_who_may_not_read_pvcs_cannot_tell_a_collected_datavolume_from_
     store = app.extensions["gateway"].store
     if cache == "watch":
         store.close()
+
+
+def account(api: Kube, namespace: str, name: str, policy: list[dict[str, Any]]) -> str:
+    """A ServiceAccount in `namespace` bound to a Role of these rules there: its token."""
+    api.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}})
+    api.apply(role("Role", name, namespace, policy))
+    api.apply(binding("RoleBinding", name, namespace, "Role", {"kind": "ServiceAccount", "name": name,
+                                                               "namespace": namespace, "apiGroup": ""}))  # fmt: skip
+    return api.token(namespace, name)
+
+
+def seen(caller: Caller, path: str, **params: str) -> tuple[int, int, Any]:
+    """All a caller can tell of an answer: its status, the store reads it cost, its body."""
+    response = caller.get(path, **params)
+    return response.status_code, Gateway.reads(response), response.json()
+
+
+SIZE = {"resources": {"requests": {"storage": "1Gi"}}}
+
+
+def claim(name: str, namespace: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "namespace": namespace, **({"labels": labels} if labels else {})},
+            "spec": {"accessModes": ["ReadWriteOnce"], **SIZE}}  # fmt: skip
+
+
+def test_a_forbidden_datavolume_costs_the_same_reads_whether_it_exists_or_not(
+    policy: KubeApiServer, tmp_path: Path
+) -> None:
+    """A missing DataVolume's reason is read from its PVC only for a caller who may know of the
+    DataVolume and read the PVC: to one who may read VMs alone, never made, collected and present
+    answer alike, X-Gateway-Store-Reads included (the probe read used to tell the first two apart)."""
+    api = policy.api
+    ns = api.namespace("dv-reads")
+    token = account(api, ns, "vm-reader", rules({"VirtualMachine"}))
+    api.apply({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "disk", "namespace": ns},
+               "spec": {"runStrategy": "Halted",
+                        "dataVolumeTemplates": [{"metadata": {"name": "disk-root"},
+                                                 "spec": {"source": {"blank": {}}, "storage": SIZE}}],
+                        "template": {"spec": {
+                            "domain": {"devices": {"disks": [{"name": "rootdisk", "disk": {"bus": "virtio"}}]}},
+                            "volumes": [{"name": "rootdisk", "dataVolume": {"name": "disk-root"}}]}}}})  # fmt: skip
+    vm = f"/namespaces/{ns}/vms/disk"
+    paths = [(vm, {"follow": "volumes.datavolume,datavolumetemplates"}), (f"{vm}/datavolumetemplates", {}),
+             (f"{vm}/objectgraph", {}), (f"/namespaces/{ns}/graph", {})]  # fmt: skip
+    config = live_config(policy.kubeconfig(tmp_path / "kc"), auth="kubernetes", cache="none", answer_cache_mb=0)
+    with serving(create_app(config)) as gateway:
+        admin, reader = Caller(gateway, ADMIN_TOKEN), Caller(gateway, token)
+
+        def answers() -> list[tuple[int, int, Any]]:
+            return [seen(reader, path, **params) for path, params in paths]
+
+        def state() -> str:
+            dv = admin.json(vm, follow="volumes.datavolume")["volumes"][0]["datavolume"]
+            return str(dv.get("reason", "present"))
+
+        never = answers()
+        assert state() == "NotFound"
+        api.apply(claim("disk-root", ns))  # the PVC without its DataVolume: CDI collected it
+        collected = answers()
+        assert state() == "GarbageCollected"
+        api.apply({"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "disk-root",
+                   "namespace": ns}, "spec": {"source": {"blank": {}}, "storage": SIZE}})  # fmt: skip
+        present = answers()
+        assert state() == "present"
+    assert [status for status, _, _ in never] == [200] * len(paths)
+    assert never[0][2]["volumes"][0]["datavolume"]["reason"] == "Forbidden"
+    assert never == collected == present
+
+
+def test_a_to_one_search_answers_alike_whether_or_not_a_hidden_object_matches(
+    policy: KubeApiServer, tmp_path: Path
+) -> None:
+    """A PVC's DataSource (searched in every namespace) and a VM's backend-storage PVC: to a caller who
+    may not list (or not get) what matched, a match and no match give the same status, reads and body,
+    the Forbidden marker with no name; never a 404 or an absent key that would say nothing matched."""
+    api = policy.api
+    ns, images = api.namespace("search"), api.namespace("images")
+    tokens = {"getter": account(api, ns, "getter", rules({"PersistentVolumeClaim", "VirtualMachine"}, ["get"])),
+              "lister": account(api, ns, "lister", rules({"VirtualMachine"}, ["get"])  # lists here, gets only the image
+                     + rules({"PersistentVolumeClaim"}, ["get"], ["image"])
+                     + rules({"PersistentVolumeClaim", "DataSource"}, ["list"]))}  # fmt: skip
+    api.apply(claim("image", ns))
+    api.apply({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "tpm", "namespace": ns},
+               "spec": {"runStrategy": "Halted", "template": {"spec": {
+                   "domain": {"devices": {"tpm": {"persistent": True}}}}}}})  # fmt: skip
+    pvc, vm = f"/namespaces/{ns}/pvcs/image", f"/namespaces/{ns}/vms/tpm"
+    paths = [(pvc, {"follow": "datasource"}), (f"{pvc}/datasource", {}),
+             (vm, {"follow": "backendstorage"}), (f"{vm}/backendstorage", {})]  # fmt: skip
+    config = live_config(policy.kubeconfig(tmp_path / "kc"), auth="kubernetes", cache="none", answer_cache_mb=0)
+    with serving(create_app(config)) as gateway:
+        admin = Caller(gateway, ADMIN_TOKEN)
+
+        def answers() -> dict[str, list[tuple[int, int, Any]]]:
+            return {name: [seen(Caller(gateway, token), path, **params) for path, params in paths]
+                    for name, token in tokens.items()}  # fmt: skip
+
+        nothing = answers()
+        assert [seen(admin, path, **params)[0] for path, params in paths] == [200, 404, 200, 404]
+        api.apply({"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataSource",
+                   "metadata": {"name": "golden", "namespace": images},
+                   "spec": {"source": {"pvc": {"name": "image", "namespace": ns}}}})  # fmt: skip
+        api.apply(claim("persistent-state-for-tpm-x7k2p", ns, {"persistent-state-for": "tpm"}))
+        matched = answers()
+        assert admin.json(f"{pvc}/datasource")["metadata"]["name"] == "golden"
+        assert admin.json(f"{vm}/backendstorage")["metadata"]["name"] == "persistent-state-for-tpm-x7k2p"
+    assert nothing == matched
+    marker = {"href": f"{pvc}/datasource", "kind": "DataSource", "name": None, "missing": True, "reason": "Forbidden"}
+    getter_saw, lister_saw = matched["getter"], matched["lister"]
+    assert getter_saw[0][2]["datasource"] == marker and lister_saw[1][2] == marker
+    assert getter_saw[2][2]["backendstorage"]["reason"] == lister_saw[3][2]["reason"] == "Forbidden"
+    # the getter may not search: the links' own GETs are 403 (and the lister may search here but not where
+    # a golden image's DataSource may be, nor get the PVC a search found)
+    assert [status for status, _, _ in getter_saw] == [200, 403, 200, 403]
+    assert [status for status, _, _ in lister_saw] == [200, 200, 200, 200]

@@ -23,6 +23,7 @@ from tests.support.kubeconfig import write_kubeconfig
 from tests.support.objects import names, pvc, vm
 from tests.support.processes import running
 from tests.support.relay import Relay
+from tests.support.sse import watching
 from tests.support.waiting import eventually, free_port
 
 
@@ -88,6 +89,33 @@ def test_410_gone_for_real_relists_and_reconciles_without_loss_or_duplicates(
         states = {r["name"]: r["provisioningState"] for r in gateway.json(graph)["resources"]}
         assert states == {"b": "Failed", "c": "Succeeded"}  # b's disk is one that does not exist: not recalled
         eventually(lambda: not warnings(gateway.get(f"/namespaces/{ns}/vms")), timeout=30)
+    store.close()
+
+
+def test_streams_hear_what_a_relist_after_410_found_changed_and_deleted(
+    server: KubeApiServer, ns: str, relay: Relay, tmp_path: Path
+) -> None:
+    """A change and a deletion that reach the cache only by a re-list (the watch's history compacted
+    away while the gateway was cut off) reach live streams too: a new document, and a 404 Status."""
+    app = gateway_through(relay, server, tmp_path / "kc")
+    store = app.extensions["gateway"].store
+    with serving(app) as gateway, watching(gateway, f"/namespaces/{ns}/vms/b", follow="volumes.pvc") as b, \
+            watching(gateway, f"/namespaces/{ns}/vms/a") as a:  # fmt: skip
+        assert b.next()[1]["volumes"][0]["pvc"]["metadata"]["name"] == "root" and a.next()[0] == "document"
+        relists = store.stats()["VirtualMachine"].relists
+        relay.cut()
+        server.api.delete(vm("a", ns))
+        server.api.patch(vm("b", ns), {"spec": {"template": {"spec": {"volumes": [
+            {"name": "root", "persistentVolumeClaim": {"claimName": "gone"}}]}}}})  # fmt: skip
+        server.compact()
+        relay.resume()
+        kind, doc = b.next(timeout=30)
+        assert kind == "document" and doc["volumes"][0]["pvc"] == {
+            "href": f"/namespaces/{ns}/pvcs/gone", "kind": "PersistentVolumeClaim", "name": "gone",
+            "missing": True, "reason": "NotFound"}  # fmt: skip
+        kind, status = a.next(timeout=30)
+        assert kind == "status" and status["code"] == 404
+        assert store.stats()["VirtualMachine"].relists > relists  # by a re-list: no event said so
     store.close()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.catalog import CATALOG, Entity, ObjectRef
-from gateway.store.counting import CountingStore
+from gateway.changes.reads import ReadRecorder
 from tests.support.apiserver import Kube, KubeApiServer
 from tests.support.gateway import Gateway, gateway_over
 from tests.support.objects import pvc
@@ -113,12 +113,12 @@ def test_the_namespace_graph_rebuilds_only_the_piece_of_the_vm_that_changed(live
     api, ns, _, other = cluster
     path, state = f"/namespaces/{ns}/graph", live.app.extensions["gateway"]
     first = eventually(lambda: (r := live.get(path)).headers.get("X-Gateway-Cache") == "hit" and r)
-    assert len(state.appgraph.memo) == 2  # a kept answer was built with nothing changing: its pieces are kept
+    assert len(state.appgraph.kept) == 2  # a kept answer was built with nothing changing: its pieces are kept
     api.patch(other, {"status": {"phase": "Running", "guestOSInfo": {"id": "changed"}}}, "/status")
     eventually(lambda: live.json(f"/namespaces/{ns}/vmis/other")["status"].get("guestOSInfo") == {"id": "changed"})
     again = live.get(path)
     assert again.headers.get("X-Gateway-Cache") != "hit"  # the whole answer read the VMI: dropped
-    one_piece = CountingStore(state.store)  # what building the other VM's piece alone reads
+    one_piece = ReadRecorder(state.store)  # what building the other VM's piece alone reads
     vm = Entity.root(CATALOG.kind("VirtualMachine"), state.store.get(ObjectRef("VirtualMachine", ns, "other")))
     state.appgraph.pieces(one_piece, [vm], None)
     listings = 2  # the VMs and the VMIs of the namespace; then the piece, and the memo's read of its VM

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from gateway.catalog import CATALOG
@@ -133,3 +134,73 @@ def test_every_line_of_a_document_is_a_data_line(gateway: Gateway) -> None:
         assert kind == "document" and dot == plain.text
     finally:
         response.close()
+
+
+@pytest.fixture
+def slow_heartbeat(cluster: Cluster, tmp_path: Path) -> Iterator[Gateway]:
+    """The defaults' order: the caller's access is checked again (here 0.3 s) more often than a
+    heartbeat is due (here 1 s), and an unchanged document writes nothing."""
+    with EmulatorServer(cluster, settings=FAST).start() as emulator:
+        config = live_config(emulator.kubeconfig(tmp_path / "kc"), auth="kubernetes", heartbeat_seconds=1.0,
+                             auth_cache_seconds=0.3, max_subscribers=6, max_subscribers_per_caller=2)  # fmt: skip
+        app = create_app(config)
+        with serving(app) as served:
+            yield served
+        app.extensions["gateway"].store.close()
+
+
+def raw_stream(gateway: Gateway, path: str, token: str) -> socket.socket:
+    host, port = gateway.url.removeprefix("http://").split(":")
+    client = socket.create_connection((host, int(port)))
+    client.sendall(f"GET {path}?watch=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    assert b"200" in client.recv(64)
+    return client
+
+
+def test_clients_gone_free_their_slots_within_a_heartbeat_though_access_checks_come_first(
+    slow_heartbeat: Gateway,
+) -> None:
+    clients = [raw_stream(slow_heartbeat, f"/namespaces/demo/vms/{vm}", "alice-token") for vm in ("fedora", "rhel9")]
+    eventually(lambda: open_streams(slow_heartbeat) == 2)
+    for client in clients:
+        client.close()
+    eventually(lambda: open_streams(slow_heartbeat) == 0, timeout=5)  # the caller's cap is theirs again
+    again = stream(slow_heartbeat, "alice-token", "/namespaces/demo/vms/win11")
+    assert again.status_code == 200
+    again.close()
+
+
+def metric(gateway: Gateway, name: str, **labels: str) -> float:
+    families = text_string_to_metric_families(gateway.get("/metrics").text)
+    return sum(s.value for f in families for s in f.samples
+               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))  # fmt: skip
+
+
+def test_each_rebuild_of_a_stream_reads_afresh_and_keeps_nothing_of_the_last(
+    gateway: Gateway, cluster: Cluster
+) -> None:
+    """A stream rebuilds its document on each change; each build has its own request state, so each
+    costs the reads of one plain GET, and what earlier builds read does not pile up in the next."""
+    path, route = "/namespaces/demo/vms/fedora", "/namespaces/<namespace>/<collection>/<name>"
+    plain = requests.get(gateway.url + path, params={"follow": "volumes.pvc,vmi.pod"}, timeout=30,
+                         headers={"Authorization": "Bearer alice-token"})  # fmt: skip
+    per_build = Gateway.reads(plain)
+    assert plain.status_code == 200 and per_build > 1
+    builds = metric(gateway, "gateway_request_seconds_count", route=route)
+    reads = metric(gateway, "gateway_store_reads_total")
+    response = stream(gateway, "alice-token", path, follow="volumes.pvc,vmi.pod")
+    try:
+        events = Events(response)
+        assert events.next()[0] == "document"
+        vmis = next(r for r in cluster.resources if r.kind == "VirtualMachineInstance")
+        for step in range(4):  # each change drops the remembered page: the rebuild reads for real
+            vmi = cluster.get(vmis, "demo", "fedora")
+            assert vmi is not None
+            cluster.apply({**vmi, "status": {**vmi["status"], "guestOSInfo": {"id": f"step-{step}"}}})
+            while events.next()[1]["vmi"]["status"].get("guestOSInfo") != {"id": f"step-{step}"}:
+                pass
+    finally:
+        response.close()
+    eventually(lambda: open_streams(gateway) == 0)
+    built = metric(gateway, "gateway_request_seconds_count", route=route) - builds
+    assert built >= 5 and metric(gateway, "gateway_store_reads_total") - reads <= built * per_build

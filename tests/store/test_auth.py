@@ -106,6 +106,28 @@ def test_a_failing_review_fails_closed(gateway: Gateway, emulator: EmulatorServe
     emulator.cluster.faults.fail_next = 0
 
 
+def test_reverse_links_of_a_page_show_only_referrers_the_caller_may_list(gateway: Gateway) -> None:
+    """One list of every VM a page's reverse links may lead to, read as the gateway; each caller sees
+    of it only what they may list themselves (docs/security.md: a query link needs `list`)."""
+
+    def referrers(caller: Caller, path: str, rel: str) -> dict[str, list[str]]:
+        items = caller.json(path, follow=rel)["items"]
+        return {i["metadata"]["name"]: [r["metadata"]["name"] for r in i[rel]] for i in items}
+
+    carol, alice = Caller(gateway, "carol-token"), Caller(gateway, "alice-token")
+    admin = Caller(gateway, "emulator-admin")
+    # carol may get win11 by name, but not list VMs: no PVC leads her to one
+    carols = referrers(carol, "/namespaces/demo/pvcs", "vms")
+    assert "win11-root" in carols and all(vms == [] for vms in carols.values())
+    assert referrers(carol, "/namespaces/demo/pvcs", "pods")["rhel9-root"] == ["virt-launcher-rhel9-tg8kd"]
+    assert referrers(admin, "/namespaces/demo/pvcs", "vms")["win11-root"] == ["win11"]
+    # a network in demo is used from lab too: alice may list VMs in demo only
+    assert referrers(admin, "/namespaces/demo/networkattachmentdefinitions", "vms")["vlan10"] == [
+        "fedora", "rhel9", "every-source",
+    ]  # fmt: skip
+    assert referrers(alice, "/namespaces/demo/networkattachmentdefinitions", "vms")["vlan10"] == ["fedora", "rhel9"]
+
+
 def test_kinds_in_rules_exist_in_the_catalogue() -> None:
     plurals = {k.plural for k in CATALOG.kinds() if isinstance(k, Kind) and not k.part}
     for rule in RBAC.rules:

@@ -7,7 +7,7 @@ from typing import Any
 from gateway.catalog import CATALOG
 from gateway.catalog.kinds import ObjectRef
 from gateway.catalog.links import Query
-from gateway.store.counting import CountingStore
+from gateway.changes.reads import ReadRecorder
 from gateway.store.direct import MemoStore
 from gateway.store.snapshot import SnapshotStore
 
@@ -18,9 +18,9 @@ def vm(name: str, namespace: str, tier: str) -> dict[str, Any]:
             "spec": {"template": {"spec": {}}}}  # fmt: skip
 
 
-def memo() -> tuple[MemoStore, CountingStore]:
+def memo() -> tuple[MemoStore, ReadRecorder]:
     objects = [vm("lost", "a", "one"), vm("lost", "b", "two"), vm("only", "b", "two")]
-    counted = CountingStore(SnapshotStore.from_objects(CATALOG, objects, "test"), None)
+    counted = ReadRecorder(SnapshotStore.from_objects(CATALOG, objects, "test"), None)
     return MemoStore(counted), counted
 
 

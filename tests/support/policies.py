@@ -42,6 +42,6 @@ class ScopedPolicy:
             return False
         return self.may_get(kind, where, name)
 
-    def missing_reason(self, target: Target) -> str:
+    def may_learn_why(self, target: Target) -> bool:
         assert target.probe is not None, "asked only about a missing target with evidence to read"
-        return target.reason if target.probe.kind not in self.kinds else "Forbidden"
+        return target.probe.kind not in self.kinds
