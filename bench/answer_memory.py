@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=2000)
     parser.add_argument("--budget-mb", type=int, default=64)
     args = parser.parse_args()
-    server = emulator(synthetic_cluster(args.vms)).start()
+    server = emulator(synthetic_cluster(args.vms))
     kubeconfig = server.kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
     process, url = serve(kubeconfig, "--answer-cache-mb", str(args.budget_mb), "--max-connections-per-address", "0")
     session = requests.Session()

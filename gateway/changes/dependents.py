@@ -42,8 +42,10 @@ MATCHERS_BEFORE_GIVING_WAY = 512
 
 
 class Dependents(Generic[K]):
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, pause: Callable[[], None] = give_way) -> None:
         self._catalog = catalog
+        self._pause = pause
+        """Called every `MATCHERS_BEFORE_GIVING_WAY` matcher runs of one change (gevent: a switch)."""
         self._lock = threading.Lock()
         self._by_object: dict[ObjectRef, set[K]] = defaultdict(set)
         self._by_scope: dict[Scope, dict[K, list[Matcher]]] = defaultdict(dict)
@@ -63,6 +65,14 @@ class Dependents(Generic[K]):
         """How many entries the holders are filed under, in all."""
         with self._lock:
             return sum(f.size for f in self._held.values())
+
+    def leftovers(self) -> int:
+        """What the index's maps and counts hold, in all: 0 once every holder is forgotten, so that
+        what it keeps never outlives what it was kept for."""
+        with self._lock:
+            maps = (self._by_object, self._by_scope, self._by_key, self._by_label, self._by_referred, self._held)
+            counts = sum(abs(n) for joins in self._joins.values() for n in joins.values())
+            return sum(len(m) for m in maps) + counts + sum(abs(n) for n in self._referred_kinds.values())
 
     def depend(self, holder: K, reads: ReadRecorder) -> int:
         """`holder` depends on what `reads` read; replaces what it depended on. Returns how many
@@ -118,12 +128,15 @@ class Dependents(Generic[K]):
         objects = [obj for obj in (change.old, change.new) if obj is not None]
         found: set[K] = set()
         candidates: dict[K, list[Matcher]] = {}
+        asked: set[int] = set()  # old and new in the same scope: its searches are asked once
         with self._lock:
             for obj in objects:
                 found |= self._by_object.get(ref_of(change.kind, obj), set())
                 for searches in self._searches_of(change.kind, obj):
-                    for holder, matchers in searches.items():
-                        candidates.setdefault(holder, []).extend(matchers)
+                    if id(searches) not in asked:
+                        asked.add(id(searches))
+                        for holder, matchers in searches.items():
+                            candidates.setdefault(holder, []).extend(matchers)
             if self._referred_kinds[change.kind] > 0:
                 for target in self._references(change.kind, objects):  # once per change, not per holder
                     found |= self._by_referred.get((change.kind, target), set())
@@ -138,7 +151,7 @@ class Dependents(Generic[K]):
                     break
             if calls >= MATCHERS_BEFORE_GIVING_WAY:
                 calls = 0
-                give_way()
+                self._pause()
         return found
 
     def _searches_of(self, kind: str, obj: Object) -> list[dict[K, list[Matcher]]]:

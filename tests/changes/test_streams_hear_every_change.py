@@ -72,7 +72,7 @@ def _merged(obj: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
 
 
 def next_document(events: Events, check: Any, timeout: float = 15.0) -> tuple[str, Any]:
-    """The next event that is not a document equal to the ones before `check` holds."""
+    """The first event from now on for which `check(kind, data)` holds."""
     while True:
         kind, data = events.next(timeout=timeout)
         if check(kind, data):

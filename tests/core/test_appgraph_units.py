@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 
 from gateway.app import build_documents
-from gateway.catalog import CATALOG, Entity
+from gateway.catalog import CATALOG, Entity, ObjectRef
 from gateway.catalog.selectors import LabelSelector, parse_selector
+from gateway.changes.pieces import PieceMemory
+from gateway.changes.reads import ReadRecorder
 from gateway.config import Config
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.policy import Policy
 from gateway.graph.appgraph import ApplicationGraphBuilder, Piece
 from gateway.store import Store
+from gateway.store.feed import Change, ChangeFeed
 from gateway.store.snapshot import SnapshotStore
 from tests.support.policies import ScopedPolicy
 from tests.support.synthetic import synthetic_cluster
@@ -234,3 +237,42 @@ def test_pieces_are_built_with_the_callers_access() -> None:
     at_once = ApplicationGraphBuilder(engine).build(store, NS, LabelSelector(), policy)
     assert at_once != ApplicationGraphBuilder(engine).build(store, NS, LabelSelector())  # the policy hides some
     assert ApplicationGraphBuilder(engine, DictMemo()).build(store, NS, LabelSelector(), policy) == at_once
+
+
+def test_piece_memory_rebuilds_only_the_piece_a_change_concerns() -> None:
+    """The kept pieces over a store's change feed: a graph recalls every piece, and a change to one
+    VM's disk rebuilds that VM's piece alone, reading for it through the request's recorder."""
+    store = SnapshotStore.from_objects(CATALOG, MIXED, "unit")
+    engine = build_documents(Config()).engine
+    feed = ChangeFeed()
+    pieces = PieceMemory(store, feed, CATALOG, 1024 * 1024)
+    builder = ApplicationGraphBuilder(engine, pieces)
+    first = ReadRecorder(store, feed)
+    at_once = ApplicationGraphBuilder(engine).build(store, NS, LabelSelector())
+    workloads = len([r for r in at_once["resources"] if r["type"].startswith("kubevirt.io/")])
+    assert builder.build(first, NS, LabelSelector()) == at_once and len(pieces) == workloads
+    recalled = ReadRecorder(store, feed)
+    assert builder.build(recalled, NS, LabelSelector()) == at_once
+    assert recalled.reads == 2  # the VMs and the VMIs of the namespace: every piece recalled
+    assert recalled.objects >= first.objects  # a recalled piece's reads are the request's too
+    gone = store.get(ObjectRef("PersistentVolumeClaim", NS, "gone"))
+    feed.publish(Change("PersistentVolumeClaim", None, {"metadata": {"name": "gone", "namespace": NS}}))
+    assert gone is None and len(pieces) == workloads - 1  # c's piece read the claim it names: dropped
+    again = ReadRecorder(store, feed)
+    builder.build(again, NS, LabelSelector())
+    assert 2 < again.reads < first.reads and len(pieces) == workloads
+
+
+def test_piece_memory_keeps_nothing_for_a_policy_it_cannot_record() -> None:
+    store = SnapshotStore.from_objects(CATALOG, MIXED, "unit")
+    engine = build_documents(Config()).engine
+    feed = ChangeFeed()
+    pieces = PieceMemory(store, feed, CATALOG, 1024 * 1024)
+    builder = ApplicationGraphBuilder(engine, pieces)
+    policy = Restricted(kinds={"PersistentVolumeClaim"})
+    assert builder.build(ReadRecorder(store, feed), NS, LabelSelector(), policy) == ApplicationGraphBuilder(
+        engine
+    ).build(store, NS, LabelSelector(), policy)
+    assert len(pieces) == 0  # a test policy records no decisions: nothing could be recalled safely
+    builder.build(store, NS, LabelSelector())  # a store that records no reads: nothing kept either
+    assert len(pieces) == 0

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.catalog import CATALOG, ObjectRef, Query
-from gateway.changes.answers import Answer, Answers
+from gateway.changes.answers import ANSWER_OVERHEAD_BYTES, Answer, Answers
 from gateway.changes.dependents import INDEX_BYTES
 from gateway.changes.memory import Remembered
 from gateway.changes.reads import ReadRecorder
@@ -23,6 +23,11 @@ from gateway.store.snapshot import SnapshotStore
 def obj(name: str, rv: str, uid: str = "u", namespace: str = "ns", **labels: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "namespace": namespace, "uid": f"{uid}-{name}", "resourceVersion": rv,
                          "labels": labels}}  # fmt: skip
+
+
+def vm_using(claim: str) -> dict[str, Any]:
+    volume = {"name": "d", "persistentVolumeClaim": {"claimName": claim}}
+    return {"metadata": {"name": "v", "namespace": "ns"}, "spec": {"template": {"spec": {"volumes": [volume]}}}}
 
 
 def recorder(feed: ChangeFeed, *, name: str = "a", kind: str = "ConfigMap") -> ReadRecorder:
@@ -145,3 +150,98 @@ def test_each_caller_has_a_cap_of_their_own_and_the_whole_a_cap_too() -> None:
         streams.open("carol")
     streams.close(mine[0])
     assert streams.open("alice") is not None
+
+
+def test_a_recorder_takes_in_what_another_read_with_each_kinds_count_as_of_now() -> None:
+    feed = ChangeFeed()
+    mine = recorder(feed, name="mine")
+    feed.publish(Change("Pod", None, obj("p", "1")))
+    piece = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"), feed)
+    piece.get_many("Pod", "ns", ["p"])
+    piece.select(Query("Service", "ns"))
+    piece.referrers(ObjectRef("PersistentVolumeClaim", "ns", "disk"), "VirtualMachine")
+    piece.get(ObjectRef("ConfigMap", "ns", "mine"))
+    feed.publish(Change("Service", None, obj("s", "1")))
+    mine.absorb(piece)  # a remembered piece: valid now, read for nothing now
+    assert mine.reads == 1 and mine.unchanged()
+    assert mine.counts == {"ConfigMap": 0, "Pod": 1, "Service": 1, "VirtualMachine": 0}
+    assert mine.objects == {ObjectRef("ConfigMap", "ns", "mine"), ObjectRef("Pod", "ns", "p")}
+    assert [q.kind for q in mine.queries] == ["Service"] and len(mine.referrer_queries) == 1
+    mine.absorb(piece, counted=True)  # built for this request: its reads are this request's
+    assert mine.reads == 1 + piece.reads and len(mine.queries) == 2
+    feed.publish(Change("VirtualMachine", None, obj("v", "1")))
+    assert not mine.unchanged()
+
+
+def test_every_read_notes_its_kind_so_a_change_to_it_is_seen() -> None:
+    for read in (
+        lambda r: r.get_many("Pod", "ns", ["a"]),
+        lambda r: r.referrers(ObjectRef("PersistentVolumeClaim", "ns", "d"), "Pod"),
+        lambda r: r.referrers_many("Pod", "ns", [ObjectRef("PersistentVolumeClaim", "ns", "d")]),
+        lambda r: r.select(Query("Pod", "ns")),
+        lambda r: r.get(ObjectRef("Pod", "ns", "a")),
+    ):
+        feed = ChangeFeed()
+        reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"), feed)
+        read(reads)
+        assert reads.unchanged() and reads.reads == 1
+        feed.publish(Change("Pod", None, obj("b", "1")))
+        assert not reads.unchanged()
+
+
+def test_the_memory_charges_every_index_entry_and_drops_by_reverse_links_too() -> None:
+    feed = ChangeFeed()
+    memory: Remembered[str, bytes] = Remembered(10_000, len, CATALOG, feed)
+    reads = recorder(feed)
+    reads.referrers(ObjectRef("PersistentVolumeClaim", "ns", "disk"), "VirtualMachine")
+    memory.keep("a", b"x" * 10, reads)
+    assert memory.used == 10 + 2 * INDEX_BYTES
+    user = vm_using("disk")
+    feed.publish(Change("VirtualMachine", None, user))
+    assert memory.get("a") is None and memory.used == 0
+
+
+def test_answers_are_kept_up_to_a_sixteenth_of_the_memory_each_and_charged_their_overhead() -> None:
+    feed = ChangeFeed()
+    answers = Answers(16 * 1024, CATALOG, feed)
+    answers.keep("empty", Answer("e", b"", "application/json", ()), recorder(feed))
+    answers.keep("largest", Answer("l", b"x" * 1024, "application/json", ()), recorder(feed))
+    assert answers.recall("empty", None) is None and answers.recall("largest", None) is not None
+    assert answers.used == 1024 + ANSWER_OVERHEAD_BYTES + INDEX_BYTES
+    assert len(answers.dependents) == 1
+
+
+def test_closing_a_stream_gives_its_caller_the_slot_back_and_it_hears_nothing_more() -> None:
+    feed = ChangeFeed()
+    streams = Subscriptions(10, 1, CATALOG, feed, None)  # no store to pin kinds in
+    first = streams.open("alice")
+    with pytest.raises(TooManySubscribers) as refused:
+        streams.open("alice")
+    assert refused.value.message == ("you have 1 live streams open, the most one caller may hold "
+                                     "(--max-subscribers-per-caller)")  # fmt: skip
+    streams.depend(first, recorder(feed))
+    streams.close(first)
+    feed.publish(Change("ConfigMap", None, obj("a", "1")))
+    assert not first.changed.is_set()  # closed: filed nowhere
+    second = streams.open("alice")
+    two = Subscriptions(10, 2, CATALOG, feed, None)
+    a, _ = two.open("bob"), two.open("bob")
+    two.close(a)
+    two.open("bob")
+    with pytest.raises(TooManySubscribers):
+        two.open("bob")  # two open again: the cap holds
+    assert second is not None
+
+
+def test_a_stream_is_woken_by_an_object_that_comes_to_refer_to_what_it_reads() -> None:
+    feed = ChangeFeed()
+    streams = Subscriptions(10, 2, CATALOG, feed, None)
+    stream = streams.open("alice")
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"), feed)
+    reads.referrers(ObjectRef("PersistentVolumeClaim", "ns", "disk"), "VirtualMachine")
+    streams.depend(stream, reads)
+    feed.publish(Change("VirtualMachine", None, {"metadata": {"name": "v", "namespace": "ns"}}))
+    assert not stream.changed.is_set()
+    user = vm_using("disk")
+    feed.publish(Change("VirtualMachine", None, user))
+    assert stream.changed.is_set()

@@ -10,7 +10,7 @@ from typing import Any
 from gateway.app import build_documents
 from gateway.catalog import CATALOG, Join, ObjectRef, Query
 from gateway.catalog.selectors import LabelSelector
-from gateway.changes.dependents import Dependents
+from gateway.changes.dependents import MATCHERS_BEFORE_GIVING_WAY, Dependents
 from gateway.changes.reads import ReadRecorder
 from gateway.config import Config
 from gateway.store.feed import Change
@@ -181,3 +181,72 @@ def test_a_holder_filed_again_replaces_what_it_was_filed_under() -> None:
     assert dependents.affected(Change("VirtualMachine", None, vm({"app": "shop-2"}))) == {1}
     dependents.forget(1)
     assert dependents.entries() == 0
+
+
+def every_kind_of_read(i: int) -> ReadRecorder:
+    """One holder's reads of every kind the index files: by name, a search by scope, by label,
+    joined, and a reverse-link search."""
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+    reads.get(ObjectRef("ConfigMap", "bench", f"config-{i}"))
+    reads.select(Query("Service", "bench"))
+    reads.select(Query("VirtualMachine", "bench", LabelSelector.from_labels({"app": f"shop-{i}"})))
+    reads.select(Query("Pod", "bench", joined=(OWNER, frozenset({f"vmi-{i}"}))))
+    reads.referrers(ObjectRef("PersistentVolumeClaim", "bench", f"disk-{i}"), "VirtualMachine")
+    return reads
+
+
+def pod_of(i: int) -> dict[str, Any]:
+    return {"metadata": {"name": f"virt-launcher-{i}", "namespace": "bench", "labels": {"owner": f"vmi-{i}"}}}
+
+
+def vm_using(claim: str) -> dict[str, Any]:
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "x", "namespace": "bench"},
+            "spec": {"template": {"spec": {"volumes": [
+                {"name": "d", "persistentVolumeClaim": {"claimName": claim}}]}}}}  # fmt: skip
+
+
+def test_forgetting_every_holder_leaves_nothing_filed() -> None:
+    dependents: Dependents[int] = Dependents(CATALOG)
+    for i in range(3):
+        assert dependents.depend(i, every_kind_of_read(i)) == 5
+    dependents.forget(0)  # one of three: the others are still found through what they share and what they do not
+    assert dependents.affected(Change("Pod", None, pod_of(2))) == {2}
+    assert dependents.affected(Change("VirtualMachine", None, vm_using("disk-1"))) == {1}
+    assert (
+        dependents.affected(Change("ConfigMap", {"metadata": {"name": "config-0", "namespace": "bench"}}, None))
+        == set()
+    )
+    for i in (1, 2):
+        dependents.forget(i)
+    dependents.forget(2)  # forgetting twice is nothing
+    assert dependents.leftovers() == 0 and dependents.entries() == 0 and len(dependents) == 0
+
+
+def test_a_holder_of_a_join_key_is_found_after_another_of_the_same_join_is_forgotten() -> None:
+    dependents: Dependents[int] = Dependents(CATALOG)
+    for i in (1, 2):
+        reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads.select(Query("Pod", "bench", joined=(OWNER, frozenset({f"vmi-{i}"}))))
+        reads.referrers(ObjectRef("PersistentVolumeClaim", "bench", f"disk-{i}"), "VirtualMachine")
+        dependents.depend(i, reads)
+    dependents.forget(1)
+    assert dependents.affected(Change("Pod", None, pod_of(2))) == {2}
+    assert dependents.affected(Change("VirtualMachine", None, vm_using("disk-2"))) == {2}
+    dependents.forget(2)
+    assert dependents.leftovers() == 0
+    assert dependents.affected(Change("VirtualMachine", None, vm_using("disk-2"))) == set()
+
+
+def test_a_change_that_concerns_many_holders_gives_way_every_so_many_matchers() -> None:
+    paused: list[int] = []
+    dependents: Dependents[int] = Dependents(CATALOG, pause=lambda: paused.append(1))
+    for i in range(1024):  # each in the namespace's scope: every change to a Service runs all their matchers
+        reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads.select(Query("Service", "bench", where=lambda svc: False))
+        dependents.depend(i, reads)
+    service = {"metadata": {"name": "front", "namespace": "bench"}}
+    assert dependents.affected(Change("Service", None, service)) == set()
+    assert len(paused) == 1024 // MATCHERS_BEFORE_GIVING_WAY
+    paused.clear()
+    assert dependents.affected(Change("Service", service, service)) == set()  # two objects: twice the matchers
+    assert len(paused) == 2 * 1024 // MATCHERS_BEFORE_GIVING_WAY

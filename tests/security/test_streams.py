@@ -34,16 +34,20 @@ def cluster() -> Cluster:
     return cluster
 
 
-@pytest.fixture
-def gateway(cluster: Cluster, tmp_path: Path) -> Iterator[Gateway]:
+def streaming(cluster: Cluster, tmp_path: Path, heartbeat: float, recheck: float) -> Iterator[Gateway]:
     """Emulator: its RBAC table changes at once, mid-stream, without waiting for an informer."""
     with EmulatorServer(cluster, settings=FAST).start() as emulator:
-        config = live_config(emulator.kubeconfig(tmp_path / "kc"), auth="kubernetes", heartbeat_seconds=0.2,
-                             auth_cache_seconds=0.5, max_subscribers=6, max_subscribers_per_caller=2)  # fmt: skip
+        config = live_config(emulator.kubeconfig(tmp_path / "kc"), auth="kubernetes", heartbeat_seconds=heartbeat,
+                             auth_cache_seconds=recheck, max_subscribers=6, max_subscribers_per_caller=2)  # fmt: skip
         app = create_app(config)
         with serving(app) as served:
             yield served
         app.extensions["gateway"].store.close()
+
+
+@pytest.fixture
+def gateway(cluster: Cluster, tmp_path: Path) -> Iterator[Gateway]:
+    yield from streaming(cluster, tmp_path, heartbeat=0.2, recheck=0.5)
 
 
 def stream(gateway: Gateway, token: str | None, path: str, **params: str) -> requests.Response:
@@ -140,13 +144,7 @@ def test_every_line_of_a_document_is_a_data_line(gateway: Gateway) -> None:
 def slow_heartbeat(cluster: Cluster, tmp_path: Path) -> Iterator[Gateway]:
     """The defaults' order: the caller's access is checked again (here 0.3 s) more often than a
     heartbeat is due (here 1 s), and an unchanged document writes nothing."""
-    with EmulatorServer(cluster, settings=FAST).start() as emulator:
-        config = live_config(emulator.kubeconfig(tmp_path / "kc"), auth="kubernetes", heartbeat_seconds=1.0,
-                             auth_cache_seconds=0.3, max_subscribers=6, max_subscribers_per_caller=2)  # fmt: skip
-        app = create_app(config)
-        with serving(app) as served:
-            yield served
-        app.extensions["gateway"].store.close()
+    yield from streaming(cluster, tmp_path, heartbeat=1.0, recheck=0.3)
 
 
 def raw_stream(gateway: Gateway, path: str, token: str) -> socket.socket:
