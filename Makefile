@@ -22,13 +22,17 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/lint-imports --config tests/support/emulator/importlinter.ini
 
-# the tests drive Debian's chromium (the graph page); install it where it is missing (CI runs as root).
+# the tests drive Debian's chromium (the graph page) and run the pod in Debian's bubblewrap; install them
+# where they are missing (CI runs as root).
 # kubectl is not Debian's (too old): `make apiserver` builds it beside kube-apiserver
 APT := $$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ) env DEBIAN_FRONTEND=noninteractive apt-get
 tools:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the graph page test"; \
 	  $(APT) update -qq && $(APT) install -y -qq chromium >/dev/null; }
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "installing Debian's bubblewrap: tests/kube/test_pod.py runs the Deployment's container with it"; \
+	  $(APT) update -qq && $(APT) install -y -qq bubblewrap >/dev/null; }
 
 # kube-apiserver, etcd and kubectl built from the Go modules pinned in tools/kube/ (DESIGN section 11),
 # into ~/.cache/kubevirt-gateway/kube/; the first build takes minutes, later ones nothing; prints the bin dir last
@@ -65,7 +69,9 @@ bench: $(STAMP) apiserver
 	cd bench && ../$(BIN)/python graphs.py
 	cd bench && ../$(BIN)/python real_apiserver.py
 	cd bench && ../$(BIN)/python churn.py
+	cd bench && ../$(BIN)/python answer_memory.py
 	cd bench && ../$(BIN)/python streams.py
+	cd bench && ../$(BIN)/python answer_bytes.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -9,3 +9,6 @@ worker_connections = 2048  # the streams (--max-subscribers, 1000) and room for 
 # reads them from the app wsgi.py built.
 accesslog = "-"
 timeout = 60
+# No control socket (gunicornc, gunicorn 24+; older ones ignore the name): in the pod the root file system
+# is read-only, and Kubernetes, not a socket, restarts and scales the process.
+control_socket_disable = True

@@ -1,4 +1,5 @@
-"""`python -m gateway` and the `kubevirt-gateway` command."""
+"""`python -m gateway`, the `kubevirt-gateway` command, and `kubectl-gateway`, the same command as a
+kubectl plugin (`kubectl gateway get vm fedora`: kubectl runs `kubectl-gateway` from PATH)."""
 
 import sys
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ def serves_with_greenlets(argv: Sequence[str]) -> bool:
     return True
 
 
-def main() -> int:
+def main(prog: str = "kubevirt-gateway") -> int:
     if serves_with_greenlets(sys.argv[1:]):
         from gevent import monkey
 
@@ -29,7 +30,11 @@ def main() -> int:
         monkey.patch_all()
     from gateway.cli import main as cli_main
 
-    return cli_main()
+    return cli_main(prog=prog)
+
+
+def plugin() -> int:
+    return main(prog="kubectl gateway")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ from gateway.access.reviews import Authorizer
 from gateway.api import discovery, graphs, health, objects
 from gateway.api.auth import init_auth
 from gateway.api.caching import init_caching
+from gateway.api.compression import init_compression
+from gateway.api.contract import SETTINGS as CONTRACT_SETTINGS
+from gateway.api.contract import ContractPlugin, init_contract
+from gateway.api.cors import init_cors
 from gateway.api.errors import GatewayApi, answer_options, limit_url_length
 from gateway.api.live import init_live
 from gateway.api.metrics import init_metrics
@@ -78,6 +82,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         API_TITLE="kubevirt-gateway",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
+        **CONTRACT_SETTINGS,
         **dict(config.extra),
     )
     kube = connect(config) if config.kube else None
@@ -106,17 +111,29 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
         feed=feed,
         per_request=store if isinstance(store, PerRequest) else None,
     )
-    api = GatewayApi(app, spec_kwargs={"info": {"description": "One call returns a VM and what it depends on."}})
+    api = GatewayApi(
+        app,
+        spec_kwargs={
+            "info": {"description": "One call returns a VM and what it depends on."},
+            "extra_plugins": [ContractPlugin()],
+            # a bearer token where --auth kubernetes asks for one; none with --auth none
+            "security": [{"bearer": []}, {}],
+        },
+    )
     app.extensions["gateway_api"] = api
     # shapes no view returns as a whole: a missing target inside an entity, format=flat's object graph
     api.spec.components.schema("Missing", schema=MissingSchema)
     api.spec.components.schema("ObjectGraphFlat", schema=ObjectGraphFlatSchema)
     for blueprint in (health.blp, discovery.blp, graphs.blp, objects.blp):
         api.register_blueprint(blueprint)
+    init_contract(app)
     limit_url_length(app, config.max_url_bytes)
     answer_options(app)
     if config.effective_auth == "kubernetes" and kube is not None:
         init_auth(app, Authorizer(kube, ttl=config.auth_cache_seconds, max_reviews=config.max_reviews_per_request))
+    init_cors(app, config.cors_origin, config.cors_credentials)
+    # before caching: its ETag hook must run first (after_request hooks run last-registered first)
+    init_compression(app, memory_bytes // 4)
     # after auth: answers are the caller's own
     init_caching(app, answers)
     app.extensions["gateway_answers"] = answers

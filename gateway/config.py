@@ -7,11 +7,13 @@ Each setting is declared once in `SETTINGS`; `cli/commands.py` turns the table i
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 ENV_PREFIX = "KUBEVIRT_GATEWAY_"
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
 
 
 class ConfigError(ValueError):
@@ -30,7 +32,8 @@ class Config:
     port: int = 8080
     cache: str = "watch"
     auth: str | None = None
-    default_namespace: str = "default"
+    default_namespace: str = ""
+    """Empty: `default`, or `demo` when serving the demo cluster (`validated` fills it in)."""
     max_follow_depth: int = 6
     max_follow_paths: int = 64
     max_embedded: int = 10_000
@@ -51,6 +54,8 @@ class Config:
     discovery_seconds: float = 300.0
     client_timeout: float = 10.0
     max_connections_per_address: int = 256
+    cors_origin: tuple[str, ...] = ()
+    cors_credentials: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -65,6 +70,19 @@ class Config:
     def validated(self) -> Config:
         if sum([self.demo, bool(self.manifests), self.kube]) > 1:
             raise ConfigError("choose one source: --demo, --manifests PATH or --kube")
+        if not self.default_namespace:
+            # the demo's objects are in `demo`: its own examples (/vms/fedora) answer without ?namespace=
+            return replace(self, default_namespace="demo" if self.source == "demo" else "default").validated()
+        for origin in self.cors_origin:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ConfigError(
+                    f"--cors-origin {origin!r} is not an origin: give scheme://host[:port], "
+                    "e.g. https://ui.example.com, or *"
+                )
+        if self.cors_credentials and not self.cors_origin:
+            raise ConfigError("--cors-credentials needs --cors-origin: the origins allowed to send credentials")
+        if self.cors_credentials and "*" in self.cors_origin:
+            raise ConfigError("--cors-credentials cannot go with --cors-origin '*': browsers refuse credentials there")
         if self.cache not in ("watch", "none"):
             raise ConfigError(f"--cache must be watch or none, not {self.cache!r}")
         if self.server not in ("gevent", "threads"):
@@ -108,6 +126,9 @@ class Setting:
     name: str
     help: str
     kind: type = str
+    metavar: str = "PATH"
+    separator: str = os.pathsep
+    """How a list setting's values are joined in its environment variable."""
 
 
 SETTINGS = (
@@ -121,7 +142,10 @@ SETTINGS = (
     Setting("port", "port to listen on (default 8080)", int),
     Setting("cache", "live clusters: watch (answer from a watch cache) or none (read the API)"),
     Setting("auth", "none, or kubernetes (TokenReview + SubjectAccessReview; default with --kube)"),
-    Setting("default_namespace", "namespace of /vms/{name} without ?namespace= (default 'default')"),
+    Setting(
+        "default_namespace",
+        "namespace of /vms/{name} without ?namespace= (default 'default'; 'demo' when serving the demo cluster)",
+    ),
     Setting("max_follow_depth", "deepest follow path accepted (default 6)", int),
     Setting("max_follow_paths", "most comma-separated follow paths accepted (default 64)", int),
     Setting("max_embedded", "most objects embedded in one response (default 10000)", int),
@@ -156,6 +180,15 @@ SETTINGS = (
         int,
     ),
     Setting(
+        "cors_origin",
+        "an origin whose browser pages may call the gateway, e.g. https://ui.example.com, or * (repeatable; "
+        "none by default)",
+        list,
+        metavar="ORIGIN",
+        separator=",",
+    ),
+    Setting("cors_credentials", "let the --cors-origin pages send cookies and Authorization (default false)", bool),
+    Setting(
         "discovery_seconds", "live clusters: ask the API server which kinds it serves this often (default 300)", float
     ),
 )
@@ -174,7 +207,7 @@ def parse_value(setting: Setting, raw: str) -> Any:
         except ValueError:
             raise ConfigError(f"{ENV_PREFIX}{setting.name.upper()} must be a number, not {raw!r}") from None
     if setting.kind is list:
-        return tuple(p for p in raw.split(os.pathsep) if p)
+        return tuple(p.strip() for p in raw.split(setting.separator) if p.strip())
     return raw
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import html
+import logging
 import re
 import selectors
 import threading
@@ -417,4 +418,16 @@ def serve(app: Flask, config: Config) -> None:
         options["worker_connections"] = config.max_subscribers + 1024  # every stream, and room for requests
     else:
         options["threads"] = config.threads
-    GatewayServer(app, options, (lambda: create_app(config)) if greenlets else None).run()
+    GatewayServer(app, options, (lambda: _quietly(create_app, config)) if greenlets else None).run()
+
+
+def _quietly(build: Callable[[Config], Flask], config: Config) -> Flask:
+    """The worker's app, built again from the same source: what loading it found (manifests left out,
+    replaced) the master has logged already, and is not said twice."""
+    loading = logging.getLogger("gateway.store.snapshot")
+    level = loading.level
+    loading.setLevel(logging.ERROR)
+    try:
+        return build(config)
+    finally:
+        loading.setLevel(level)

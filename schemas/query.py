@@ -38,8 +38,23 @@ class WatchArgs(_Strict):
     watch = fields.Boolean(load_default=False, metadata={"description": WATCH_HELP})
 
 
+FIELDS_HELP = (
+    "Sparse fieldsets: comma-separated dotted JSON paths each entity keeps, e.g. "
+    "metadata.labels,status.printableStatus (into a list, each element alike). href, kind, metadata.name and "
+    "metadata.namespace always stay (a volume or network keeps its name), and so do followed rels, whose "
+    "entities are trimmed alike; links is a field like any other (links, links.vmi). "
+    "fields[<collection>]=... (e.g. fields[pvcs]=spec.resources) applies to that collection's entities instead. "
+    "Repeated, it merges like commas."
+)
+
+
 class FollowArgs(WatchArgs):
+    # `fields[<collection>]` cannot be declared (its name varies): the HTTP layer's parser reads it beside
+    # the schema for schemas that say they take it
+    TAKES_SPARSE_FIELDS = True
+
     follow = Follow(load_default=None, metadata={"description": FOLLOW_HELP})
+    fields_ = Follow(data_key="fields", load_default=None, metadata={"description": FIELDS_HELP})
 
 
 class ObjectArgs(FollowArgs):

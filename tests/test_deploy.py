@@ -1,33 +1,42 @@
-"""deploy/ parses, and the gateway's ClusterRole grants exactly what the catalogue reads."""
+"""deploy/ renders (`kubectl kustomize deploy/`), the gateway's ClusterRole grants exactly what the catalogue
+reads, and the Deployment agrees with the image the Dockerfile builds."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 import yaml
 
 from gateway.catalog import CATALOG
+from tests.support.pod import deploy_objects, dockerfile
+from tests.support.processes import ROOT
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 
-
+@cache
 def documents() -> list[dict[str, Any]]:
-    return [d for f in sorted(DEPLOY.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    return deploy_objects()
 
 
 def test_manifests_parse_and_name_their_kinds() -> None:
     kinds = {d["kind"] for d in documents()}
-    assert {"Namespace", "Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"} <= kinds
+    assert {"Namespace", "Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+            "PodDisruptionBudget"} <= kinds  # fmt: skip
+
+
+def grants(role: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(group, resource) -> verbs, for the rules that name no resourceNames."""
+    granted: dict[tuple[str, str], set[str]] = {}
+    for rule in role["rules"]:
+        for group in rule["apiGroups"] if not rule.get("resourceNames") else ():
+            for resource in rule["resources"]:
+                granted.setdefault((group, resource), set()).update(rule["verbs"])
+    return granted
 
 
 def test_cluster_role_reads_every_catalogue_kind_and_writes_nothing() -> None:
     role = next(d for d in documents() if d["kind"] == "ClusterRole")
-    granted: dict[tuple[str, str], set[str]] = {}
-    for rule in role["rules"]:
-        for group in rule["apiGroups"]:
-            for resource in rule["resources"]:
-                granted.setdefault((group, resource), set()).update(rule["verbs"])
+    granted = grants(role)
     wanted = {(k.group, k.plural) for k in CATALOG.kinds() if not k.part}
     reviews = {("authentication.k8s.io", "tokenreviews"), ("authorization.k8s.io", "subjectaccessreviews")}
     assert set(granted) == wanted | reviews
@@ -46,3 +55,39 @@ def test_the_deployment_runs_the_wsgi_app_as_the_service_account() -> None:
     assert "wsgi:app" in container["args"]
     assert {e["name"] for e in container["env"]} >= {"KUBEVIRT_GATEWAY_KUBE"}
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_the_replicas_are_drained_one_at_a_time() -> None:
+    deployment = next(d for d in documents() if d["kind"] == "Deployment")
+    budget = next(d for d in documents() if d["kind"] == "PodDisruptionBudget")
+    assert deployment["spec"]["replicas"] > 1
+    assert budget["spec"]["selector"] == deployment["spec"]["selector"]
+    assert budget["spec"]["maxUnavailable"] < deployment["spec"]["replicas"]
+
+
+def test_the_deployment_runs_the_image_the_dockerfile_builds() -> None:
+    """The manifest's args are the whole command (no ENTRYPOINT), its files are in the image's WORKDIR, and
+    the pod's uid is the image's USER; the container's only writable place is the volume its TMPDIR names."""
+    image = dockerfile()
+    pod = next(d for d in documents() if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert "ENTRYPOINT" not in image
+    copied = " ".join(image["COPY"]).split()
+    assert [a for a in container["args"] if a.endswith((".py", ":app"))] == ["gunicorn.conf.py", "wsgi:app"]
+    assert {"gunicorn.conf.py", "wsgi.py"} <= set(copied)
+    security = pod["securityContext"]
+    assert image["USER"][-1] == f"{security['runAsUser']}:{security['runAsGroup']}"
+    assert f"--uid {security['runAsUser']} --gid {security['runAsGroup']}" in " ".join(image["RUN"])
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    env = {e["name"]: e["value"] for e in container["env"]}
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert env["TMPDIR"] in mounts
+    assert container["args"][container["args"].index("--worker-tmp-dir") + 1] in mounts
+
+
+def test_the_installer_holds_what_it_grants_the_gateway() -> None:
+    """RBAC lets no one grant what they do not hold (docs/deploy.md, step 3)."""
+    role = next(d for d in documents() if d["kind"] == "ClusterRole")
+    installer = grants(yaml.safe_load((ROOT / "deploy/installer/clusterrole.yaml").read_text()))
+    for key, verbs in grants(role).items():
+        assert verbs <= installer.get(key, set()), key

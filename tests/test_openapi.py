@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from openapi_spec_validator import validate
 
 from gateway.app import create_app
 from gateway.cli.commands import openapi_yaml
@@ -31,3 +32,7 @@ def test_openapi_documents_every_route_with_status_errors() -> None:
     get = paths["/namespaces/{namespace}/{collection}/{name}"]["get"]
     assert {p["name"] for p in get["parameters"]} >= {"follow"}
     assert "Status" in spec["components"]["schemas"]
+
+
+def test_the_checked_in_document_is_valid_openapi() -> None:
+    validate(yaml.safe_load(CHECKED_IN.read_text()))

@@ -32,6 +32,31 @@ def _cacheable() -> bool:
     return request.method == "GET" and not request.content_length and not request.headers.get("Transfer-Encoding")
 
 
+def not_modified(etag: str) -> str | None:
+    """The tag of If-None-Match that names this body, plain or compressed (`<etag>:<encoding>`, see
+    compression.py), compared weakly as RFC 9110 says; None if none does."""
+    tags = request.if_none_match
+    if not tags:
+        return None
+    if tags.star_tag:
+        return etag
+    for tag in tags.as_set(include_weak=True):
+        if tag == etag or tag.startswith(etag + ":"):
+            return tag
+    return None
+
+
+def _as_not_modified(response: Response, tag: str) -> Response:
+    """`response` as a 304: no body, and the validator the 200 would have carried (a compressed
+    one keeps its `:<encoding>`); the other headers (reads, warnings) stay."""
+    response.status_code = 304
+    response.set_data(b"")
+    for header in ("Content-Type", "Content-Length"):
+        del response.headers[header]
+    response.set_etag(tag)
+    return response
+
+
 def init_caching(app: Flask, answers: Answers | None) -> None:
     """ETags and 304s always; with `answers`, remembered answers too."""
 
@@ -42,11 +67,13 @@ def init_caching(app: Flask, answers: Answers | None) -> None:
         answer = answers.recall(_key(), g.get("policy"))
         if answer is None:
             return None
-        if request.if_none_match and request.if_none_match.contains(answer.etag):
-            response = Response(status=304)
+        g.body_etag = answer.etag
+        matched = not_modified(answer.etag)
+        if matched is not None:
+            response = _as_not_modified(Response(), matched)
         else:
             response = Response(answer.body, mimetype=answer.mimetype)
-        response.set_etag(answer.etag)
+            response.set_etag(answer.etag)
         g.answer_kinds = answer.kinds
         response.headers[READS_HEADER] = "0"
         response.headers[CACHE_HEADER] = "hit"
@@ -64,11 +91,15 @@ def init_caching(app: Flask, answers: Answers | None) -> None:
         body = response.get_data()
         etag = hashlib.blake2b(body, digest_size=16).hexdigest()
         response.set_etag(etag)
+        g.body_etag = etag
         reads = g.get("store_reads")
         if answers is not None and reads is not None and _cacheable():
             policy = g.get("policy")
             decisions = tuple(policy.decisions.items()) if policy is not None else ()
             mimetype = response.mimetype or "application/json"
             answers.keep(_key(), Answer(etag, body, mimetype, tuple(reads.counts), decisions), reads)
+        matched = not_modified(etag)
+        if matched is not None:
+            return _as_not_modified(response, matched)
         conditional: Response = response.make_conditional(request)  # type: ignore[assignment]
         return conditional

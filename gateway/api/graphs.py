@@ -11,6 +11,7 @@ from flask import Response
 
 from gateway.api.auth import caller_policy
 from gateway.api.blueprint import Blueprint
+from gateway.api.contract import DOT
 from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
 from gateway.catalog import Entity
@@ -57,7 +58,7 @@ def _root_before_body(view: Callable[..., Response]) -> Callable[..., Response]:
 @blp.response(
     200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree ({items} with format=flat, DOT with dot)"
 )
-@blp.doc(responses={"200": {"content": {"text/vnd.graphviz": {"schema": {"type": "string"}}}}})
+@blp.doc(**{DOT: True})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")
 @blp.alt_response(404, schema=StatusSchema, description="No such VM or VMI")
 def objectgraph(args: dict[str, Any], body: dict[str, Any], root: Entity) -> Response:
@@ -72,7 +73,7 @@ def objectgraph(args: dict[str, Any], body: dict[str, Any], root: Entity) -> Res
 @blp.route("/namespaces/<namespace>/graph")
 @blp.arguments(AppGraphArgs(), location="query")
 @blp.response(200, AppGraphSchema, description="Radius-shaped application graph (or Graphviz DOT with format=dot)")
-@blp.doc(responses={"200": {"content": {"text/vnd.graphviz": {"schema": {"type": "string"}}}}})
+@blp.doc(**{DOT: True})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed label selector")
 @blp.alt_response(404, schema=StatusSchema, description="No VM in this scope")
 def app_graph(args: dict[str, Any], namespace: str) -> Response:

@@ -81,4 +81,5 @@ def init_metrics(app: Flask, store: WithStats | None) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        # content_type, not mimetype: CONTENT_TYPE_LATEST names its charset already, and mimetype would add another
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

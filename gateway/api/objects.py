@@ -12,11 +12,12 @@ from typing import Any
 from flask import Response
 
 from gateway.api.auth import caller_policy
-from gateway.api.blueprint import Blueprint
+from gateway.api.blueprint import Blueprint, sparse_fields
 from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
 from gateway.catalog import Kind
 from gateway.documents import ListParams
+from gateway.documents.sparse import Fields
 from schemas.entities import EntitySchema, ListSchema
 from schemas.query import AllNamespacesListArgs, FollowArgs, ListArgs, ObjectArgs
 from schemas.status import StatusSchema
@@ -39,6 +40,10 @@ def _list_params(args: dict[str, Any]) -> ListParams:
     return ListParams(label_selector(args.get("labelSelector")), args.get("limit"), args.get("continue_"))
 
 
+def _fields(args: dict[str, Any]) -> Fields:
+    return state().documents.fields(args.get("fields_"), sparse_fields())
+
+
 def _scope(
     collection: str, namespace: str | None, args: dict[str, Any], listing: bool = False
 ) -> tuple[Kind, str | None]:
@@ -56,18 +61,22 @@ def _list(args: dict[str, Any], collection: str, namespace: str | None = None) -
     kind, scope = _scope(collection, namespace, args, listing=True)
     docs = state().documents
     params = _list_params(args)
-    return json_response(docs.collection(request_store(), kind, scope, params, args["follow"], caller_policy()))
+    fields = _fields(args)
+    return json_response(docs.collection(request_store(), kind, scope, params, args["follow"], caller_policy(), fields))
 
 
 def _object(args: dict[str, Any], collection: str, name: str, namespace: str | None = None) -> Response:
     kind, scope = _scope(collection, namespace, args)
-    return json_response(state().documents.object(request_store(), kind, scope, name, args["follow"], caller_policy()))
+    fields = _fields(args)
+    docs = state().documents
+    return json_response(docs.object(request_store(), kind, scope, name, args["follow"], caller_policy(), fields))
 
 
 def _related(args: dict[str, Any], collection: str, name: str, rel: str, namespace: str | None = None) -> Response:
     kind, scope = _scope(collection, namespace, args)
     docs = state().documents
-    return json_response(docs.related(request_store(), kind, scope, name, rel, args["follow"], caller_policy()))
+    fields = _fields(args)
+    return json_response(docs.related(request_store(), kind, scope, name, rel, args["follow"], caller_policy(), fields))
 
 
 def _part(
@@ -75,7 +84,10 @@ def _part(
 ) -> Response:
     kind, scope = _scope(collection, namespace, args)
     docs = state().documents
-    return json_response(docs.part(request_store(), kind, scope, name, rel, part, args["follow"], caller_policy()))
+    fields = _fields(args)
+    return json_response(
+        docs.part(request_store(), kind, scope, name, rel, part, args["follow"], caller_policy(), fields)
+    )
 
 
 # --- namespaced ----------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from typing import Any
 import requests
 import requests_cache
 
-from gateway.catalog import CATALOG
 from gateway.cli.events import events
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -23,13 +22,6 @@ URL_VARIABLE = "KUBEVIRT_GATEWAY_URL"
 
 class ClientError(Exception):
     """The gateway could not be reached, or answered with an error Status."""
-
-
-# short names a user types, as kubectl takes them; anything else is taken as a collection name
-
-
-# `ds` is kubectl's DaemonSet; the gateway serves none, and people type it for a DataSource (CDI's is `das`)
-EXTRA_NAMES = {"ds": "datasources"}
 
 
 def cached_session() -> requests.Session:
@@ -65,16 +57,6 @@ class GatewayClient:
 
     def json(self, path: str, **params: Any) -> Any:
         return self.get(path, **params).json()
-
-    def path(self, kind: str, name: str | None, namespace: str | None) -> str:
-        """The gateway path for a kind as kubectl names it (vm, virtualmachines, dv, vmsnapshot, ...);
-        as kubectl does, `-n` means nothing for a cluster-scoped kind."""
-        found = CATALOG.lookup(EXTRA_NAMES.get(kind.lower(), kind))
-        if found is None:
-            raise ClientError(f"unknown kind {kind!r}; GET /catalog lists the kinds and their names")
-        namespace = namespace if found.namespaced else None
-        base = f"/namespaces/{namespace}/{found.collection}" if namespace else f"/{found.collection}"
-        return f"{base}/{name}" if name else base
 
     def watch(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Each document a live stream sends (an error Status raises), until the stream ends."""

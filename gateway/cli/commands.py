@@ -2,6 +2,8 @@
 
 kubevirt-gateway serve [--demo | --manifests PATH ... | --kube] [--port 8080] ...
 kubevirt-gateway openapi            print the OpenAPI document (YAML)
+kubevirt-gateway get KIND [NAME...] [-n NS | -A] [-o FORMAT] ...   (gateway/cli/get.py)
+kubevirt-gateway graph vm|vmi NAME [-n NS] [-o tree|json|dot]
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any
 
 from gateway import __version__
 from gateway.catalog.names import visible
-from gateway.cli.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient
-from gateway.cli.render import render, render_tree
+from gateway.cli.client import ClientError, GatewayClient
+from gateway.cli.get import add_namespace_flags, get_parser, run_get
+from gateway.cli.kubeconfig import KubeconfigError, context_namespace
+from gateway.cli.render import render_tree
 from gateway.config import SETTINGS, Config, ConfigError, Setting, with_values
 from gateway.graph.objectgraph import to_dot
 from gateway.store.manifests import ManifestError
@@ -41,34 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         _add_flag(serve, setting)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML) for this version")
-    get = commands.add_parser(
-        "get",
-        help="get objects, with what they depend on, from a running gateway",
-        description="Get an object or a collection from a running gateway, following links as --follow says.",
-    )
-    get.add_argument("kind", help="vm, vmi, pvc, dv, ... or a collection name (GET /catalog lists them)")
-    get.add_argument("name", nargs="?", help="one object (default: the whole collection)")
-    get.add_argument("-n", "--namespace", help="namespace (default: all, or the gateway's default for one object)")
-    get.add_argument("-f", "--follow", help="links to embed, e.g. volumes.pvc,vmi.pod")
-    get.add_argument("-l", "--selector", help="label selector for a collection")
-    get.add_argument("-o", "--output", choices=["json", "yaml", "tree"], default="yaml")
-    get.add_argument("-w", "--watch", action="store_true", help="print the document again each time it changes")
-    get.add_argument("--gateway", help=f"gateway URL (default ${URL_VARIABLE} or {DEFAULT_URL})")
-    graph = commands.add_parser(
-        "graph",
-        help="draw the object graph of a VM or VMI from a running gateway",
+    # listed here for --help; `main` parses them with their own parsers, which take flags anywhere
+    commands.add_parser("get", help="get objects, with what they depend on, from a running gateway", add_help=False)
+    commands.add_parser("graph", help="draw the object graph of a VM or VMI from a running gateway", add_help=False)
+    return parser
+
+
+def graph_parser(prog: str) -> argparse.ArgumentParser:
+    graph = argparse.ArgumentParser(
+        prog=f"{prog} graph",
         description="Draw KubeVirt's object graph of a VM or VMI, as served by a running gateway.",
     )
     graph.add_argument("kind", choices=["vm", "vmi"], help="a VirtualMachine or a VirtualMachineInstance")
-    graph.add_argument("name")
-    graph.add_argument("-n", "--namespace", default="default")
-    graph.add_argument("-o", "--output", choices=["tree", "json", "dot"], default="tree")
-    graph.add_argument("--gateway", help=f"gateway URL (default ${URL_VARIABLE} or {DEFAULT_URL})")
+    graph.add_argument("name", help="the VM's or VMI's name")
+    add_namespace_flags(graph)
+    graph.add_argument("-o", "--output", choices=["tree", "json", "dot"], default="tree",
+                       help="tree (as `kubectl tree` draws), json (as served) or dot (Graphviz)")  # fmt: skip
     graph.add_argument("--no-optional", action="store_true", help="leave out optional nodes")
     graph.add_argument(
         "-l", "--selector", help="only nodes whose labels match, e.g. kubevirt.io/dependency-type=storage"
     )
-    return parser
+    return graph
 
 
 def _add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
@@ -82,25 +79,30 @@ def _add_flag(parser: argparse.ArgumentParser, setting: Setting) -> None:
             help=setting.help,
         )
     elif setting.kind is list:
-        parser.add_argument(flag, action="append", metavar="PATH", help=setting.help)
+        parser.add_argument(flag, action="append", metavar=setting.metavar, help=setting.help)
     else:
         parser.add_argument(flag, type=setting.kind, default=None, help=setting.help)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "kubevirt-gateway") -> int:
+    words = list(argv if argv is not None else sys.argv[1:])
+    # kubectl's habit: flags before, between and after the words (`get vm -n demo fedora`)
+    if words[:1] == ["get"]:
+        return run_get(get_parser(prog).parse_intermixed_args(words[1:]))
+    if words[:1] == ["graph"]:
+        return print_graph(graph_parser(prog).parse_intermixed_args(words[1:]))
+    parser = build_parser()
+    parser.prog = prog
+    args = parser.parse_args(words)
     if args.command == "openapi":
         return print_openapi()
-    if args.command == "graph":
-        return print_graph(args)
-    if args.command == "get":
-        return print_get(args)
     if args.command is None:
-        args = build_parser().parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+        args = parser.parse_args(["serve", *words])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     values: dict[str, Any] = {s.name: getattr(args, s.name) for s in SETTINGS}
-    if values["manifests"]:
-        values["manifests"] = tuple(values["manifests"])
+    for setting in SETTINGS:
+        if setting.kind is list and values[setting.name]:
+            values[setting.name] = tuple(values[setting.name])
     try:
         config = with_values(Config(), **values)
         from gateway.app import create_app
@@ -133,25 +135,6 @@ def in_use(host: str, port: int) -> bool:
     return False
 
 
-def print_get(args: argparse.Namespace) -> int:
-    client = GatewayClient(args.gateway)
-    params = {k: v for k, v in (("follow", args.follow), ("labelSelector", args.selector)) if v}
-    try:
-        path = client.path(args.kind, args.name, args.namespace)
-        documents = client.watch(path, **params) if args.watch else iter([client.json(path, **params)])
-        for number, document in enumerate(documents):
-            if args.output == "yaml" and number:
-                sys.stdout.write("---\n")
-            sys.stdout.write(render(document, args.output))
-            sys.stdout.flush()
-    except ClientError as e:
-        print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
 def print_graph(args: argparse.Namespace) -> int:
     client = GatewayClient(args.gateway)
     options: dict[str, str] = {}
@@ -160,8 +143,9 @@ def print_graph(args: argparse.Namespace) -> int:
     if args.selector:
         options["labelSelector"] = args.selector
     try:
-        graph = client.object_graph(f"{args.kind}s", args.namespace, args.name, **options)
-    except ClientError as e:
+        namespace = args.namespace or context_namespace(args.kubeconfig, args.context)
+        graph = client.object_graph(f"{args.kind}s", namespace, args.name, **options)
+    except (ClientError, KubeconfigError) as e:
         print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
         return 1
     if args.output == "json":
@@ -182,7 +166,6 @@ def print_openapi() -> int:
 
 
 def openapi_yaml(app: Any) -> str:
-    import yaml
+    from gateway.api.contract import spec_yaml
 
-    spec = app.extensions["gateway_api"].spec.to_dict()
-    return str(yaml.safe_dump(spec, sort_keys=True, allow_unicode=True))
+    return spec_yaml(app)

@@ -21,20 +21,27 @@ from gateway.catalog import (
     named_refs,
     parts_of,
 )
+from gateway.documents.sparse import NO_FIELDS, Fields
 from gateway.follow.engine import Item, Missing, Resolved
 
 
-def render(node: Resolved, catalog: Catalog) -> dict[str, Any]:
-    """The document of a resolved entity, with everything followed from it embedded."""
+def render(node: Resolved, catalog: Catalog, fields: Fields = NO_FIELDS) -> dict[str, Any]:
+    """The document of a resolved entity, with everything followed from it embedded; with `fields`,
+    each entity keeps only the paths they name (its followed rels stay)."""
     doc = represent(node.entity, catalog)
+    if fields:
+        doc = fields.trim(doc, node.entity.kind.collection, node.entity.kind.part)
     for rel, found in node.followed.items():
-        doc[rel] = [rendered(i, catalog) for i in found] if isinstance(found, list) else rendered(found, catalog)
+        if isinstance(found, list):
+            doc[rel] = [rendered(i, catalog, fields) for i in found]
+        else:
+            doc[rel] = rendered(found, catalog, fields)
     return doc
 
 
-def rendered(item: Item, catalog: Catalog) -> dict[str, Any]:
+def rendered(item: Item, catalog: Catalog, fields: Fields = NO_FIELDS) -> dict[str, Any]:
     if isinstance(item, Resolved):
-        return render(item, catalog)
+        return render(item, catalog, fields)
     if isinstance(item, Missing):
         return marker(item, catalog)
     return item  # a computed document

@@ -16,6 +16,7 @@ from gateway.catalog.names import NameRule, name_problem
 from gateway.catalog.selectors import LabelSelector
 from gateway.documents.pages import paginate
 from gateway.documents.representation import render, rendered
+from gateway.documents.sparse import NO_FIELDS, Fields, parse_fields
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.follow.engine import FollowEngine, Resolved
 from gateway.follow.paths import parse_follow
@@ -79,6 +80,10 @@ class Documents:
             checked_name(namespace, "label", "namespace", "a namespace")
         return namespace
 
+    def fields(self, every: str | None, by_collection: dict[str, str]) -> Fields:
+        """`fields=` and `fields[<collection>]=`, checked against the catalogue (a 400 naming the parameter)."""
+        return parse_fields(every, by_collection, self.catalog)
+
     def follow_tree(self, text: str | None, kinds: set[Context]) -> LinkTree:
         return self._follow_tree(text, frozenset(kinds))
 
@@ -97,11 +102,12 @@ class Documents:
         name: str,
         follow: str | None,
         access: Policy | None = None,
+        fields: Fields = NO_FIELDS,
     ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
         node = Resolved(self.entity(store, kind, namespace, name, access))
         self.engine.follow(store, [node], tree, access)
-        return render(node, self.catalog)
+        return render(node, self.catalog, fields)
 
     def collection(
         self,
@@ -111,6 +117,7 @@ class Documents:
         params: ListParams,
         follow: str | None,
         access: Policy | None = None,
+        fields: Fields = NO_FIELDS,
     ) -> dict[str, Any]:
         tree = self.follow_tree(follow, {Context(kind.name)})
         namespace = self.namespace(namespace) if kind.namespaced else None
@@ -126,7 +133,7 @@ class Documents:
             "kind": f"{kind.name}List",
             "href": href_for(kind, namespace) if namespace or not kind.namespaced else f"/{kind.collection}",
             "metadata": {"continue": token} if token else {},
-            "items": [render(node, self.catalog) for node in roots],
+            "items": [render(node, self.catalog, fields) for node in roots],
         }
         return envelope
 
@@ -139,6 +146,7 @@ class Documents:
         rel: str,
         follow: str | None,
         access: Policy | None = None,
+        fields: Fields = NO_FIELDS,
     ) -> dict[str, Any]:
         """GET {object}/{rel}: a to-many link as a collection, a to-one link as its target."""
         link = self._link(kind, rel)
@@ -158,11 +166,11 @@ class Documents:
                 "kind": f"{target_kind}List",
                 "href": f"{parent.href}/{rel}",
                 "metadata": {},
-                "items": [rendered(i, self.catalog) for i in items],
+                "items": [rendered(i, self.catalog, fields) for i in items],
             }
         if not items:
             raise NotFound(f"{kind.name} {name!r} has no {rel!r}")
-        return rendered(items[0], self.catalog)
+        return rendered(items[0], self.catalog, fields)
 
     def part(
         self,
@@ -174,6 +182,7 @@ class Documents:
         part: str,
         follow: str | None,
         access: Policy | None = None,
+        fields: Fields = NO_FIELDS,
     ) -> dict[str, Any]:
         """GET {object}/{rel}/{name}: one sub-entity, such as a VM's volume."""
         link = self._link(kind, rel)
@@ -186,7 +195,7 @@ class Documents:
             if target.obj is not None and target.obj.get("name") == part:
                 node = Resolved(self.engine.target_entity(parent, rel, target))
                 self.engine.follow(store, [node], tree, access)
-                return render(node, self.catalog)
+                return render(node, self.catalog, fields)
         raise NotFound(f"{kind.name} {name!r} has no {rel.removesuffix('s')} {part!r}")
 
     def _below(

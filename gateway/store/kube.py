@@ -10,6 +10,9 @@ once, with the client's exception kept as the cause.
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +35,9 @@ _MAX_ERROR_BODY = 512  # what of an error body reaches a message or a log line
 class ApiError(StoreUnavailable):
     """The API server answered with an error, or could not be reached (status 0). Its subclasses say what
     the store error is: a timeout, or a read the gateway's identity may not make."""
+
+    unanswered = False
+    """No answer came (refused, unreachable, timed out): KubeApi's Outage logged it."""
 
     def __init__(self, status: int, reason: str, message: str) -> None:
         super().__init__(f"{status} {reason}: {message}" if status else message)
@@ -88,6 +94,7 @@ class KubeApi:
         self._api = api
         self.timeout = timeout
         self.host = str(api.configuration.host)
+        self.outage = Outage(self.host)
 
     @classmethod
     def connect(cls, kubeconfig: str | None, context: str | None, timeout: float) -> KubeApi:
@@ -97,16 +104,20 @@ class KubeApi:
             config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
         except (ConfigException, OSError, TypeError) as kube_error:
             if kubeconfig or context:
-                raise ApiConfigError(
-                    f"cannot use kubeconfig {kubeconfig or ''} {context or ''}: {kube_error}"
-                ) from None
+                raise ApiConfigError(_kubeconfig_problem(kubeconfig, context, kube_error)) from None
             try:
                 config.load_incluster_config(client_configuration=configuration)
             except ConfigException as e:
-                raise ApiConfigError(f"no kubeconfig ({kube_error}) and not in a cluster ({e})") from None
+                missing = _kubeconfig_problem(None, None, kube_error).removeprefix("kubeconfig ")
+                service = all(os.environ.get(f"KUBERNETES_SERVICE_{v}") for v in ("HOST", "PORT"))
+                why = e if service else "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set"
+                raise ApiConfigError(f"no kubeconfig ({missing}) and not in a cluster ({why})") from None
         # one connection per watched kind stays open (about 30), besides the reads: urllib3's default
         # pool of 10 would drop and reopen connections all the time ("Connection pool is full")
         configuration.connection_pool_maxsize = 64
+        # no new connection is tried again at once (urllib3 would, thrice, with a warning each time): the
+        # watches retry with a backoff, and a read answers 503 now; a stale pooled connection is still retried
+        configuration.retries = urllib3.util.Retry(total=3, connect=0)
         return cls(client.ApiClient(configuration), timeout)
 
     def _request(self, path: str, query: dict[str, Any] | None, timeout: Any, body: Any = None) -> Any:
@@ -124,18 +135,30 @@ class KubeApi:
         try:
             response = self._api.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout)
         except ApiException as e:
-            raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
+            raise self._unreachable(e, str(e.reason)) from e
         except urllib3.exceptions.MaxRetryError as e:
-            if isinstance(e.reason, urllib3.exceptions.TimeoutError):
-                raise ApiTimeout(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
-            raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e.reason}") from e
-        except urllib3.exceptions.TimeoutError as e:
-            raise ApiTimeout(504, "Timeout", f"the API server at {self.host} did not answer in time") from e
+            raise self._unreachable(e, e.reason) from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {e}") from e
+            raise self._unreachable(e, e) from e
+        self.outage.answered()
         if response.status >= 400:
             raise _error_of(response.status, response.read())
         return response
+
+    def _unreachable(self, error: Exception, reason: object) -> ApiError:
+        """The error for a request that got no answer, counted in the outage. urllib3's NewConnectionError is
+        a ConnectTimeoutError: a refused connection is told from a timeout by its cause, not by its class."""
+        causes = _causes(error)
+        refused = any(isinstance(c, ConnectionRefusedError) for c in causes)
+        if not refused and any(isinstance(c, (urllib3.exceptions.TimeoutError, TimeoutError)) for c in causes):
+            failure: ApiError = ApiTimeout(504, "Timeout", f"the API server at {self.host} did not answer in time")
+        elif refused:
+            failure = ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: connection refused")
+        else:
+            failure = ApiError(0, "Unreachable", f"cannot reach the API server at {self.host}: {_reason(reason)}")
+        failure.unanswered = True
+        self.outage.failed(failure.detail)
+        return failure
 
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._decoded(path, self._request(path, query, self.timeout))
@@ -219,6 +242,76 @@ class KubeApi:
                     served[kind.name] = Served(kind.group, version, kind.plural)
                     break
         return served
+
+
+class Outage:
+    """An API server that stops answering is logged once, and once again when it answers, with the number of
+    requests that failed between: every watch retries on its own, and a line each would flood the log."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.failures = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def failed(self, why: str) -> None:
+        with self._lock:
+            self.failures += 1
+            first = self.failures == 1
+            if first:
+                self._since = time.monotonic()
+        if first:
+            log.warning("%s (counting failed requests until it answers again)", why)
+
+    def answered(self) -> None:
+        if not self.failures:  # the usual case: no lock
+            return
+        with self._lock:
+            failures, self.failures = self.failures, 0
+            seconds = time.monotonic() - self._since
+        if failures:
+            requests = f"{failures} failed request{'s' if failures > 1 else ''}"
+            log.warning("the API server at %s answers again, after %s in %.0fs", self.host, requests, seconds)
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, its reason (urllib3's MaxRetryError) and its causes."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or current in found:
+            continue
+        found.append(current)
+        reason = getattr(current, "reason", None)
+        pending += [current.__cause__, current.__context__, reason if isinstance(reason, BaseException) else None]
+    return found
+
+
+def _reason(reason: object) -> str:
+    """urllib3's `HTTPSConnection(host='x', port=443): Failed to resolve 'x' (...)`, without the connection."""
+    text = str(reason) or type(reason).__name__
+    return text.split("): ", 1)[1] if text.startswith("HTTP") and "): " in text else text
+
+
+def _kubeconfig_problem(kubeconfig: str | None, context: str | None, error: Exception) -> str:
+    """What is wrong with the kubeconfig kubectl would read: a file that is not there, a context it lacks."""
+    named = kubeconfig or os.environ.get("KUBECONFIG") or ""
+    paths = [p for p in named.split(os.pathsep) if p] or ["~/.kube/config"]
+    source = "" if kubeconfig else " ($KUBECONFIG)" if named else ""
+    present = [p for p in paths if os.path.isfile(os.path.expanduser(p))]
+    if not present:
+        return f"kubeconfig {os.pathsep.join(paths)}{source} does not exist"
+    if context:
+        try:
+            contexts, _ = config.list_kube_config_contexts(config_file=os.pathsep.join(present))
+        except (ConfigException, OSError, TypeError, AttributeError):
+            contexts = []
+        names = sorted(str(c.get("name")) for c in contexts or [] if isinstance(c, dict))
+        if context not in names:
+            there = f"its contexts are {', '.join(names)}" if names else "it has no contexts"
+            return f"context {context!r} is not in kubeconfig {os.pathsep.join(present)}: {there}"
+    return f"cannot use kubeconfig {os.pathsep.join(present)}{source}: {error}"
 
 
 def _names_secrets(path: str) -> bool:

@@ -182,7 +182,8 @@ class Reflector:
                 if e.status == 404:  # the kind is no longer served (a CRD removed or upgraded)
                     self.cache.rediscover()
                 delay = backoff.next()
-                log.warning("%s: %s; retrying in %.1fs", self.kind.name, e, delay)
+                # an API server that does not answer is logged once for every watch, by KubeApi's Outage
+                (log.debug if e.unanswered else log.warning)("%s: %s; retrying in %.1fs", self.kind.name, e, delay)
                 self.stopping.wait(delay)
             except Exception:  # a bug must not kill the watch for good
                 log.exception("%s: unexpected error in the watch loop", self.kind.name)

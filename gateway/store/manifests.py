@@ -5,8 +5,9 @@ kind) or a directory searched recursively for `*.yaml`, `*.yml` and `*.json`. Ev
 read before anything is served: any bad document is a `ManifestError` naming the file, the
 line, and the object, so the gateway never starts on a half-read snapshot. As with `kubectl
 apply -f DIR`, a later object with the same kind, namespace and name replaces the earlier one
-(with a warning naming both places); kinds the catalogue does not know are counted, and
-refused with `strict`.
+(with a warning naming both places). What the API server would not hold is left out, with a warning
+naming the file and line, and refused with `strict`: kinds the catalogue does not know (counted by
+apiVersion and kind), a kind it knows under another apiVersion, and names the API server refuses.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import yaml
 
 from gateway.catalog import Catalog, Kind, Object
+from gateway.catalog.names import name_problem, visible
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -50,6 +52,10 @@ class Manifests:
     places: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     """Kinds the gateway does not serve (Deployments in a cluster dump), by count."""
+    unserved: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    """(apiVersion, kind) left out -> (how many, where the first was)."""
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+    """Objects left out because the API server would refuse them: (file:line, why)."""
     warnings: list[str] = field(default_factory=list)
     files: int = 0
 
@@ -61,6 +67,32 @@ class Manifests:
         """`Deployment (3), Job (1)`: what was left out, for the log and /readyz."""
         return ", ".join(f"{kind} ({n})" for kind, n in sorted(self.skipped.items()))
 
+    def summary(self) -> str:
+        """`kinds not served: apps/v1 Deployment (3); names the API server refuses: 1 object`, for /readyz."""
+        parts = []
+        if self.unserved:
+            kinds = sorted(self.unserved.items(), key=lambda e: e[0][::-1])
+            parts.append("kinds not served: " + ", ".join(f"{v} {k} ({n})" for (v, k), (n, _) in kinds))
+        if self.invalid:
+            parts.append(f"names the API server refuses: {len(self.invalid)} object{'s' * (len(self.invalid) > 1)}")
+        return "; ".join(parts)
+
+    def left_out(self, catalog: Catalog) -> list[str]:
+        """One warning for each object whose name the API server would refuse, one for each kind the
+        catalogue has under another apiVersion, and one line for all the kinds it does not have."""
+        lines = [f"{where}: left out: {why}" for where, why in self.invalid]
+        unknown = []
+        for (api_version, kind), (count, first) in sorted(self.unserved.items(), key=lambda e: e[0][::-1]):
+            served = _served_as(catalog, kind)
+            if served is None:
+                unknown.append(f"{api_version} {kind} ({count}, first at {first})")
+            else:
+                more = f" (and {count - 1} more of it)" if count > 1 else ""
+                lines.append(f"{first}: left out: {api_version} {kind}{more}: the gateway serves {kind} as {served}")
+        if unknown:
+            lines.append(f"left out, kinds the gateway does not serve: {', '.join(unknown)}")
+        return lines
+
 
 def load_paths(
     paths: Sequence[str | Path], catalog: Catalog, default_namespace: str, *, strict: bool = False
@@ -70,6 +102,14 @@ def load_paths(
         result.files += 1
         text = _read(path)
         load_text(text, str(path), catalog, default_namespace, result)
+    if strict and result.invalid:
+        where, why = result.invalid[0]
+        raise ManifestError(where, f"{why} (without --strict it is left out)")
+    wrong = [(k, v) for k, v in result.unserved.items() if _served_as(catalog, k[1]) is not None]
+    if strict and wrong:
+        (api_version, kind), (_, first) = wrong[0]
+        raise ManifestError(first, f"{api_version} {kind}: the gateway serves {kind} as {_served_as(catalog, kind)} "
+                                   "(without --strict it is left out)")  # fmt: skip
     if strict and result.skipped:
         raise ManifestError(
             ", ".join(str(p) for p in paths),
@@ -85,6 +125,13 @@ def load_text(text: str, source: str, catalog: Catalog, default_namespace: str, 
             kind = _kind_of(obj, catalog, where)
             if kind is None:
                 result.skipped[str(obj.get("kind"))] += 1
+                unserved = (str(obj.get("apiVersion")), str(obj.get("kind")))
+                count, first = result.unserved.get(unserved, (0, where))
+                result.unserved[unserved] = (count + 1, first)
+                continue
+            refused = _refused_name(obj, kind, catalog)
+            if refused:
+                result.invalid.append((where, refused))
                 continue
             obj = _placed(obj, kind, default_namespace)
             meta = obj["metadata"]
@@ -194,6 +241,32 @@ def _kind_of(obj: dict[str, Any], catalog: Catalog, where: str) -> Kind | None:
     if "labels" in metadata and not isinstance(metadata["labels"] or {}, dict):
         raise ManifestError(where, f"{kind} {metadata['name']}: metadata.labels must be a map")
     return known
+
+
+def _served_as(catalog: Catalog, kind: str) -> str | None:
+    """The apiVersion the gateway serves `kind` as, if it serves a kind of that name."""
+    try:
+        known = catalog.kind(kind)
+    except KeyError:
+        return None
+    return None if known.part else known.api_version
+
+
+def _refused_name(obj: dict[str, Any], kind: Kind, catalog: Catalog) -> str | None:
+    """Why the API server would refuse the object's name or namespace (kubectl's words), or None."""
+    meta = obj["metadata"]
+    label = f'{obj["apiVersion"]} {kind.name} "{visible(meta["name"])}"'
+    problem = name_problem(meta["name"], kind.names)
+    if problem:
+        return f"{label} is invalid: metadata.name {problem}"
+    namespace = meta.get("namespace")
+    if kind.namespaced and namespace:
+        if not isinstance(namespace, str):
+            return f"{label} is invalid: metadata.namespace is not a string (quote it): {namespace!r}"
+        problem = name_problem(namespace, catalog.kind("Namespace").names)
+        if problem:
+            return f'{label} is invalid: metadata.namespace "{visible(namespace)}" {problem}'
+    return None
 
 
 def _placed(obj: dict[str, Any], kind: Kind, default_namespace: str) -> dict[str, Any]:

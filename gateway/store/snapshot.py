@@ -26,18 +26,16 @@ class SnapshotStore:
         self.source = source
         self._changes = ChangeFeed()
         self.left_out = left_out
-        """Kinds in the manifests the gateway does not serve, with their counts."""
+        """What of the manifests the gateway left out: kinds it does not serve, names the API server refuses."""
 
     @classmethod
     def from_paths(
         cls, catalog: Catalog, paths: Sequence[str | Path], default_namespace: str, *, strict: bool = False
     ) -> SnapshotStore:
         loaded = load_paths(paths, catalog, default_namespace, strict=strict)
-        for warning in loaded.warnings:
+        for warning in [*loaded.warnings, *loaded.left_out(catalog)]:
             log.warning("%s", warning)
-        if loaded.skipped:
-            log.warning("left out, kinds the gateway does not serve: %s", loaded.unknown_kinds())
-        return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)", loaded.unknown_kinds())
+        return cls(catalog, loaded.objects, f"manifests ({loaded.files} files)", loaded.summary())
 
     @classmethod
     def from_objects(cls, catalog: Catalog, objects: Sequence[Object], source: str) -> SnapshotStore:
@@ -71,7 +69,7 @@ class SnapshotStore:
         return self._index.referrers_many(kind, namespace, targets)
 
     def readiness(self) -> tuple[bool, str]:
-        left_out = f"; left out, kinds not served: {self.left_out}" if self.left_out else ""
+        left_out = f"; left out, {self.left_out}" if self.left_out else ""
         return True, f"{self.source}: {len(self._index)} objects loaded{left_out}"
 
     @property
@@ -86,5 +84,9 @@ def demo_objects(catalog: Catalog) -> list[tuple[Kind, Object]]:
     for entry in sorted(resources.files("gateway.demo").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
             load_text(entry.read_text(encoding="utf-8"), f"demo/{entry.name}", catalog, "demo", result)
-    assert not result.warnings and not result.skipped, (result.warnings, result.skipped)  # our own data is clean
+    assert not result.warnings and not result.skipped and not result.invalid, (
+        result.warnings,
+        result.skipped,
+        result.invalid,
+    )  # our own data is clean
     return result.objects

@@ -28,9 +28,16 @@ def test_the_cards_example(demo: Gateway) -> None:
 
 
 def test_short_form_uses_the_default_namespace(demo: Gateway) -> None:
-    response = demo.get("/vms/fedora")
-    assert response.status_code == 404  # the default namespace is "default"
-    assert response.json()["message"] == "virtualmachines \"fedora\" not found in namespace 'default'"
+    # serving the demo, the default namespace is the demo's own: the card's URL answers
+    doc = demo.json("/vms/fedora", follow="volumes.pvc,instancetype.revision")
+    assert doc["href"] == "/namespaces/demo/vms/fedora"
+    assert doc["instancetype"]["revision"]["kind"] == "ControllerRevision"
+
+
+def test_the_default_namespace_is_default_beyond_the_demo() -> None:
+    assert Config(manifests=("x.yaml",)).validated().default_namespace == "default"
+    assert Config(demo=True, default_namespace="other").validated().default_namespace == "other"
+    assert Config().validated().default_namespace == "demo"
 
 
 def test_links_name_their_targets_without_reading_them(demo_generic: Gateway) -> None:

@@ -196,7 +196,7 @@ def test_unknown_kinds_are_reported_and_refused_with_strict(tmp_path: Path) -> N
     loaded = load_paths([f], CATALOG, "default")
     assert len(loaded.objects) == 1 and loaded.unknown_kinds() == "Deployment (2)"
     store = SnapshotStore.from_paths(CATALOG, [f], "default")
-    assert "left out, kinds not served: Deployment (2)" in store.readiness()[1]
+    assert "left out, kinds not served: apps/v1 Deployment (2)" in store.readiness()[1]
     with pytest.raises(ManifestError, match=r"kinds the gateway does not serve: Deployment \(2\)"):
         load_paths([f], CATALOG, "default", strict=True)
 
@@ -219,3 +219,69 @@ def test_the_demo_cluster_loads_and_is_consistent() -> None:
     assert store.readiness()[0]
     assert len(store) > 50
     assert store.get(ObjectRef("VirtualMachine", "demo", "fedora")) is not None
+
+
+REFUSED = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: vmi-shared_pvc, namespace: ns}
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {name: Bad_Name, namespace: ns}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: 1-web, namespace: ns}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: fine, namespace: Bad_Namespace}
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {name: good, namespace: ns}
+"""
+SUBDOMAIN = "must consist of lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+
+
+def test_names_the_api_server_refuses_are_left_out_naming_file_and_line(tmp_path: Path) -> None:
+    """As `kubectl apply -f DIR` reports each object the API server refuses, and goes on with the others."""
+    f = tmp_path / "x.yaml"
+    f.write_text(REFUSED)
+    loaded = load_paths([f], CATALOG, "default")
+    assert [o["metadata"]["name"] for _, o in loaded.objects] == ["good"]
+    assert loaded.left_out(CATALOG) == [
+        f'{f}:1: left out: kubevirt.io/v1 VirtualMachineInstance "vmi-shared_pvc" is invalid: '
+        f"metadata.name {SUBDOMAIN}",
+        f'{f}:5: left out: kubevirt.io/v1 VirtualMachine "Bad_Name" is invalid: metadata.name {SUBDOMAIN}',
+        f'{f}:9: left out: v1 Service "1-web" is invalid: metadata.name must consist of lowercase letters, digits '
+        "and '-', starting with a letter and ending with a letter or digit",
+        f'{f}:13: left out: v1 ConfigMap "fine" is invalid: metadata.namespace "Bad_Namespace" must consist of '
+        "lowercase letters, digits and '-', starting and ending with a letter or digit",
+    ]
+    assert "names the API server refuses: 4 objects" in SnapshotStore.from_paths(CATALOG, [f], "d").readiness()[1]
+    with pytest.raises(ManifestError) as refused:
+        load_paths([f], CATALOG, "default", strict=True)
+    assert str(refused.value) == (
+        f'{f}:1: kubevirt.io/v1 VirtualMachineInstance "vmi-shared_pvc" is invalid: metadata.name {SUBDOMAIN} '
+        "(without --strict it is left out)"
+    )
+
+
+def test_a_served_kind_under_another_api_version_names_the_one_the_gateway_serves(tmp_path: Path) -> None:
+    f = tmp_path / "x.yaml"
+    clone = "apiVersion: kubevirt.io/v1\nkind: VirtualMachineClone\nmetadata: {name: c, namespace: ns}\n"
+    f.write_text(DEPLOY_YAML + "---\n" + clone + "---\n" + clone.replace("name: c", "name: d"))
+    loaded = load_paths([f], CATALOG, "default")
+    assert loaded.left_out(CATALOG) == [
+        f"{f}:5: left out: kubevirt.io/v1 VirtualMachineClone (and 1 more of it): "
+        "the gateway serves VirtualMachineClone as clone.kubevirt.io/v1beta1",
+        f"left out, kinds the gateway does not serve: apps/v1 Deployment (1, first at {f}:1)",
+    ]
+    with pytest.raises(ManifestError, match=r"x.yaml:5: kubevirt.io/v1 VirtualMachineClone: the gateway serves "
+                                            r"VirtualMachineClone as clone.kubevirt.io/v1beta1"):  # fmt: skip
+        load_paths([f], CATALOG, "default", strict=True)
+
+
+DEPLOY_YAML = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ns}\n"

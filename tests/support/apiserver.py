@@ -53,6 +53,7 @@ EXTRA_RESOURCES = {
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("clusterrolebindings", False),
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): ("customresourcedefinitions", False),
     ("apps/v1", "Deployment"): ("deployments", True),
+    ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True),
 }
 RESOURCES = {(k.api_version, k.name): (k.plural, k.namespaced) for k in CATALOG.kinds() if not k.part} | EXTRA_RESOURCES
 # set by the API server; a test object carrying them could not be created
