@@ -1,7 +1,16 @@
+# the graph page's script (ui/: Cytoscape.js bundled by esbuild, as `make ui` does): package data of gateway.ui
+FROM node:20-slim AS ui
+WORKDIR /src/ui
+COPY ui/package.json ui/package-lock.json ui/.npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY ui/src ./src
+RUN mkdir -p ../gateway/ui && npm run build
+
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md wsgi.py gunicorn.conf.py ./
 COPY gateway ./gateway
+COPY --from=ui /src/gateway/ui/graph.js ./gateway/ui/graph.js
 COPY schemas ./schemas
 # the uid and gid deploy/base/deployment.yaml runs as; no home: the pod's root file system is read-only
 RUN pip install --no-cache-dir . && groupadd --gid 10001 gateway \

@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UI_BUNDLE := gateway/ui/graph.js
 
-.PHONY: demo test lint tools apiserver openapi docs mutate bench clean
+.PHONY: demo test lint tools apiserver ui openapi docs mutate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(UI_BUNDLE)
 	$(BIN)/kubevirt-gateway serve --demo
+
+# the graph page's script: Cytoscape.js, its dagre layout and ui/src/, bundled by esbuild from the versions
+# ui/package-lock.json pins; package data of gateway.ui, git-ignored; rebuilt only when the lock or a source changes
+ui: $(UI_BUNDLE)
+$(UI_BUNDLE): ui/package.json ui/package-lock.json $(wildcard ui/src/*.js)
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,7 +46,7 @@ tools:
 apiserver:
 	@tools/kube/build.sh
 
-test: lint tools apiserver
+test: lint tools apiserver $(UI_BUNDLE)
 	$(BIN)/pytest
 
 openapi: $(STAMP)
@@ -74,4 +81,4 @@ bench: $(STAMP) apiserver
 	cd bench && ../$(BIN)/python answer_bytes.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache ui/node_modules $(UI_BUNDLE) artifacts

@@ -9,8 +9,8 @@ from gateway.access.reviews import Authorizer
 from gateway.errors import Unauthorized
 from gateway.follow.policy import Policy
 
-# no cluster data here: probes, metrics, the collections and the catalogue, the page's HTML
-PUBLIC = frozenset({"/healthz", "/readyz", "/metrics", "/", "/catalog", "/ui/graph"})
+# no cluster data here: probes, metrics, the collections and the catalogue, the page's HTML and script
+PUBLIC = frozenset({"/healthz", "/readyz", "/metrics", "/", "/catalog", "/ui/graph", "/ui/graph.js"})
 
 
 def init_auth(app: Flask, authorizer: Authorizer) -> None:

@@ -15,6 +15,7 @@ from gateway.api.contract import DOT
 from gateway.api.params import label_selector
 from gateway.api.responses import json_response, request_store, state
 from gateway.catalog import Entity
+from gateway.errors import NotFound
 from gateway.graph import appgraph
 from gateway.graph.objectgraph import GraphOptions, flat, to_dot
 from schemas.graphs import (
@@ -87,9 +88,22 @@ def app_graph(args: dict[str, Any], namespace: str) -> Response:
 
 @blp.route("/ui/graph")
 @blp.doc(
-    summary="A page drawing the application graph of ?namespace= in the browser",
+    summary="A page drawing the application graph of a namespace (?namespace=, else the first with VMs)",
     responses={"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
 )
 def graph_page() -> Response:
     page = resources.files("gateway.ui").joinpath("graph.html").read_text(encoding="utf-8")
     return Response(page, mimetype="text/html")
+
+
+@blp.route("/ui/graph.js")
+@blp.doc(
+    summary="The graph page's script: Cytoscape.js and the page's own code, bundled by `make ui`",
+    responses={"200": {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
+)
+@blp.alt_response(404, schema=StatusSchema, description="The bundle was not built (`make ui`)")
+def graph_script() -> Response:
+    bundle = resources.files("gateway.ui").joinpath("graph.js")
+    if not bundle.is_file():  # a checkout whose build step did not run: say which step, not a bare 404
+        raise NotFound("the graph page's script is not built: run `make ui` (npm ci and esbuild, in ui/)")
+    return Response(bundle.read_bytes(), mimetype="text/javascript")

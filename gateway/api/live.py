@@ -30,7 +30,7 @@ from gateway.errors import BadRequest
 COALESCE_SECONDS = 0.1
 STREAMING_BLUEPRINTS = frozenset({"objects", "graphs"})
 """Views whose answers change with the cluster; the others (probes, metrics, catalogue) do not stream."""
-STATIC_VIEWS = frozenset({"graphs.graph_page"})
+STATIC_VIEWS = frozenset({"graphs.graph_page", "graphs.graph_script"})
 
 
 def init_live(app: Flask, subscriptions: Subscriptions | None, heartbeat: float, recheck: float) -> None:
