@@ -56,6 +56,25 @@ SECURITY_SCHEME = {
 }
 
 
+def _schema(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+FOLLOWED = {
+    "description": "A link followed (`follow=`), under its rel's name: the target entity, a Missing marker "
+    "where the target is gone or hidden, or a list of them; beside these, the object's own fields (spec, status)",
+    "anyOf": [
+        _schema("Entity"),
+        _schema("Missing"),
+        {"type": "array", "items": {"anyOf": [_schema("Entity"), _schema("Missing")]}},
+        {"description": "the object's own fields: spec, status, data, ..."},
+    ],
+}
+"""What an entity's extra top-level keys hold. The last alternative accepts anything, as the object's own
+fields are keys too (OpenAPI 3.0 has no patternProperties to tell them from rels); the others say what a
+followed link looks like and give Missing its one use."""
+
+
 class ContractPlugin(BasePlugin):
     """What every operation's documentation needs beyond what flask-smorest writes: the headers of every
     answer, the 304 of every GET, Graphviz DOT beside JSON where a graph has it."""
@@ -65,6 +84,9 @@ class ContractPlugin(BasePlugin):
         for name, header in HEADERS.items():
             spec.components.header(name, header)
         spec.components.security_scheme("bearer", SECURITY_SCHEME)
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **_: Any) -> dict[str, Any] | None:
+        return {"additionalProperties": FOLLOWED} if name == "Entity" else None
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
         for method, operation in (operations or {}).items():

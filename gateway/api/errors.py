@@ -66,6 +66,10 @@ class GatewayApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hint
         app.register_error_handler(StoreError, handle_store_error)
         app.register_error_handler(Exception, handle_unexpected)
 
+    def _register_pagination_header(self) -> None:
+        """Not registered: pages go by Kubernetes' continue token, not X-Pagination. The header is lazy (never
+        written) but would leave its PaginationMetadata schema in the document, used nowhere."""
+
     def handle_http_exception(self, error: HTTPException) -> Response:
         code = error.code or 500
         data = getattr(error, "data", None) or {}

@@ -22,7 +22,6 @@ from schemas.graphs import (
     AppGraphArgs,
     AppGraphSchema,
     ObjectGraphArgs,
-    ObjectGraphNodeSchema,
     ObjectGraphOptionsSchema,
 )
 from schemas.status import StatusSchema
@@ -57,7 +56,10 @@ def _root_before_body(view: Callable[..., Response]) -> Callable[..., Response]:
 @_root_before_body
 @blp.arguments(ObjectGraphOptionsSchema(), location="json", required=False)
 @blp.response(
-    200, ObjectGraphNodeSchema, description="KubeVirt's ObjectGraphNode tree ({items} with format=flat, DOT with dot)"
+    200,
+    # the tree, or its nodes as a list with format=flat: the two shapes share no required key
+    {"oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in ("ObjectGraphNode", "ObjectGraphFlat")]},
+    description="KubeVirt's ObjectGraphNode tree ({items} with format=flat, DOT with dot)",
 )
 @blp.doc(**{DOT: True})
 @blp.alt_response(400, schema=StatusSchema, description="Malformed options or label selector")

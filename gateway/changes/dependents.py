@@ -125,6 +125,8 @@ class Dependents(Generic[K]):
         """The holders a change concerns. The index is read under its lock; the searches' matchers
         (the catalogue's code, as many as the holders that share a key) run outside it, giving way
         now and then, so a change that concerns thousands of holders blocks no request meanwhile."""
+        if not self._held:  # nothing filed: a first list's thousands of changes cost a look each
+            return set()
         objects = [obj for obj in (change.old, change.new) if obj is not None]
         found: set[K] = set()
         candidates: dict[K, list[Matcher]] = {}

@@ -111,33 +111,40 @@ class Watching:
 
 
 @dataclass(frozen=True, slots=True)
-class Listed:
-    """The whole kind, as one list answered it (pages joined): what to replace the cache's with."""
+class Page:
+    """One page of a list: its objects as the API server sent them."""
 
     objects: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """The list is whole (its pages all given): what they held replaces the cache's objects."""
+
     resource_version: str
 
 
 def list_then_watch(
     api: KubeApi, served: Served, since: str | None, page_size: int, watch_seconds: float
-) -> Iterator[Listed | Watching | dict[str, Any]]:
-    """One kind's objects, in the style of kopf's `continuous_watch`: a `Listed` (unless resuming
-    `since` a resourceVersion), `Watching` once the watch is open, then each watch event (a dict
-    with `type` and `object`), until the watch ends (its timeout, or cut: the caller resumes from
-    the last resourceVersion it saw).
+) -> Iterator[Page | Listed | Watching | dict[str, Any]]:
+    """One kind's objects, in the style of kopf's `continuous_watch`: each `Page` of a list and then
+    `Listed` (unless resuming `since` a resourceVersion), `Watching` once the watch is open, then
+    each watch event (a dict with `type` and `object`), until the watch ends (its timeout, or cut:
+    the caller resumes from the last resourceVersion it saw). Pages are given one by one, so a
+    page's raw objects are let go once the caller has taken what it keeps of them.
     A 410 Gone raises `_Gone` (list again); other errors are the API's."""
     if since is None:
-        items: list[Any] = []
         query: dict[str, Any] = {"limit": page_size}
         while True:
             page = api.get_json(served.path(), query)
-            items += page.get("items") or []
             meta = page.get("metadata") or {}
+            yield Page(page.get("items") or [])
+            del page
             if not meta.get("continue"):
                 break
             query = {"limit": page_size, "continue": meta["continue"]}
         since = str(meta.get("resourceVersion") or "")
-        yield Listed(items, since)
+        yield Listed(since)
     query = {"resourceVersion": since, "allowWatchBookmarks": "true", "timeoutSeconds": int(watch_seconds)}
     events = api.watch(served.path(), query, watch_seconds + 30)
     yield Watching()
@@ -197,11 +204,17 @@ class Reflector:
         cache = self.cache
         stream = list_then_watch(cache.api, self.served, self.resource_version, cache.page_size, cache.watch_seconds)
         self.stats.watching = True
+        listing: list[Object] = []
         for item in stream:
             if self.stopping.is_set():
                 return
-            if isinstance(item, Listed):
-                self.listed(item)
+            if isinstance(item, Page):
+                if not listing:
+                    self.stats.malformed = 0
+                listing += [o for o in map(self.accepted, item.objects) if o is not None]
+            elif isinstance(item, Listed):
+                self.listed(listing, item.resource_version)
+                listing = []
             elif isinstance(item, dict):
                 self.apply(item)
             self.stats.working()
@@ -216,11 +229,9 @@ class Reflector:
             return None
         return Held(normalize(complete(obj, self.kind, self.served)))  # kept with what links derive from it
 
-    def listed(self, listed: Listed) -> None:
-        self.stats.malformed = 0
-        objects = [o for o in map(self.accepted, listed.objects) if o is not None]
+    def listed(self, objects: list[Object], resource_version: str) -> None:
         self.cache.replace(self, objects)
-        self.resource_version = listed.resource_version
+        self.resource_version = resource_version
         # The cache's objects live long and hold no cycles (refcounting frees them when replaced):
         # out of the cyclic collector's generations, a full collection no longer walks the whole
         # cache each time a big answer allocates (docs/decisions.md, "gc.freeze").
