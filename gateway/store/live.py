@@ -204,17 +204,17 @@ class Reflector:
         cache = self.cache
         stream = list_then_watch(cache.api, self.served, self.resource_version, cache.page_size, cache.watch_seconds)
         self.stats.watching = True
-        listing: list[Object] = []
+        listing: list[Object] | None = None  # None: no list under way
         for item in stream:
             if self.stopping.is_set():
                 return
             if isinstance(item, Page):
-                if not listing:
-                    self.stats.malformed = 0
+                if listing is None:  # a list's first page: its malformed objects are counted afresh
+                    listing, self.stats.malformed = [], 0
                 listing += [o for o in map(self.accepted, item.objects) if o is not None]
             elif isinstance(item, Listed):
-                self.listed(listing, item.resource_version)
-                listing = []
+                self.listed(listing or [], item.resource_version)
+                listing = None
             elif isinstance(item, dict):
                 self.apply(item)
             self.stats.working()
