@@ -34,6 +34,7 @@ import html
 import logging
 import re
 import selectors
+import socket
 import threading
 import time
 from collections import Counter, deque
@@ -132,6 +133,7 @@ class BoundedBody:
         self._body, self._request, self._seconds = request.body, request, seconds
         self._deadline: float | None = None
         self._closes = request.must_close
+        self.ended = False
         request.must_close = True
 
     def __getattr__(self, name: str) -> Any:
@@ -177,6 +179,7 @@ class BoundedBody:
             unreader.sock = sock
         if not data:  # read to its end: the connection may carry another request
             self._request.must_close = self._closes
+            self.ended = True
         return data
 
 
@@ -198,6 +201,25 @@ class _UntilDeadline:
         finally:
             with contextlib.suppress(OSError):
                 self._sock.settimeout(previous)
+
+
+LINGER_SECONDS = 1.0
+
+
+def linger(request: Any, sock: Any) -> None:
+    """Close the sending half once the response is out, then take in what the client still sends
+    for at most LINGER_SECONDS: a socket closed with unread bytes is reset, and a reset may reach the
+    client before it read the answer (RFC 9112 9.6). Only for a body the gateway did not read whole."""
+    body = getattr(request, "body", None)
+    if not isinstance(body, BoundedBody) or body.ended:
+        return
+    deadline = time.monotonic() + LINGER_SECONDS
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv(65536):
+                break
 
 
 def bound_body(request: Any, seconds: float) -> None:
@@ -308,7 +330,10 @@ class HeadFirstWorker(_Limits, ThreadWorker):  # type: ignore[misc]  # gunicorn 
 
     def handle_request(self, req: Any, conn: TConn) -> Any:
         bound_body(req, self.settings.client_timeout)  # chunked, or over BUFFERED_BODY
-        return super().handle_request(req, conn)
+        keep = super().handle_request(req, conn)
+        if not keep:
+            linger(req, conn.sock)
+        return keep
 
     def murder_pending(self) -> None:
         super().murder_pending()
@@ -346,7 +371,11 @@ class GreenletWorker(_Limits, GeventWorker):  # type: ignore[misc]  # gunicorn s
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
         bound_body(req, self.settings.client_timeout)
-        return super().handle_request(listener_name, req, sock, addr)
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        except StopIteration:  # gunicorn's way of closing the connection after this response
+            linger(req, sock)
+            raise
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
         super().handle_error(req, _StatusSocket(client), addr, exc)

@@ -349,3 +349,18 @@ def test_only_serving_with_gevent_patches_the_process_first(argv: list[str], gre
     from gateway.__main__ import serves_with_greenlets
 
     assert serves_with_greenlets(argv) is greenlets
+
+
+@pytest.mark.parametrize("command", [serve_command, threads_command])
+def test_an_answer_given_before_the_body_is_read_ends_cleanly(command: object) -> None:
+    """A 404 answered without reading the body (a GET's) that the client had begun to send: the
+    gateway half-closes and takes in what still comes for a moment, so the client reads the answer and
+    an end. Closed at once with unread bytes, the socket is reset and the client's read fails."""
+    port = free_port()
+    with running(command(port), port), connect(port) as client:  # type: ignore[operator]
+        head = post_head("/namespaces/demo/vms/nonexistent", length=BUFFERED_BODY * 4).replace(b"POST", b"GET")
+        client.sendall(head + b" " * 65536)
+        time.sleep(0.3)  # answered and closed by now, or lingering
+        head, _, body = until_closed(client).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404 "), head
+    assert json.loads(body)["code"] == 404
