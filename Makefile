@@ -75,6 +75,8 @@ bench: $(STAMP) apiserver
 	cd bench && ../$(BIN)/python scale.py
 	cd bench && ../$(BIN)/python graphs.py
 	cd bench && ../$(BIN)/python real_apiserver.py
+	cd bench && ../$(BIN)/python aggregated_hop.py
+	cd bench && ../$(BIN)/python sync.py --rounds 3
 	cd bench && ../$(BIN)/python churn.py
 	cd bench && ../$(BIN)/python answer_memory.py
 	cd bench && ../$(BIN)/python streams.py

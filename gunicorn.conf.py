@@ -1,3 +1,5 @@
+import os
+
 # One worker: the store lives in the worker's memory (see gateway/server.py). A greenlet per
 # connection, so live ?watch=true streams and slow clients hold no thread.
 bind = "127.0.0.1:8080"
@@ -12,3 +14,7 @@ timeout = 60
 # No control socket (gunicornc, gunicorn 24+; older ones ignore the name): in the pod the root file system
 # is read-only, and Kubernetes, not a socket, restarts and scales the process.
 control_socket_disable = True
+# HTTPS, the aggregated API server mode (deploy/overlays/aggregated): the certificate and key are the
+# gateway's settings; the worker adds the front proxy's CA from the app it serves (gateway/server.py).
+certfile = os.environ.get("KUBEVIRT_GATEWAY_TLS_CERT_FILE")
+keyfile = os.environ.get("KUBEVIRT_GATEWAY_TLS_PRIVATE_KEY_FILE")

@@ -21,6 +21,7 @@ import json
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +68,22 @@ def main() -> None:
     precise = create_app(config).test_client()
     bodies = {p: precise.get(p, query_string={"follow": UI_PAGE}).data for p in paths}
     floor = floor_of(bodies)
+    # the same gateway with every request through Flask (no fast path): what issue 24's fast path saves
+    through_flask = create_app(replace(config, extra={**config.extra, "GATEWAY_FAST_PATH": False})).test_client()
     for p in paths:  # every page built once, so the runs below measure answering
         precise.get(p, query_string={"follow": UI_PAGE})
+        through_flask.get(p, query_string={"follow": UI_PAGE})
     print(f"| {args.pages} different VM pages of {args.vms} VMs, in turn, {args.seconds:.0f} s each | floor "
-          "| gateway: answers dropped by their own changes |")  # fmt: skip
-    print("|---|---|---|")
+          "| gateway: answers dropped by their own changes | the same through Flask (no fast path) |")  # fmt: skip
+    print("|---|---|---|---|")
     for label, rate in (("cluster still", 0.0), (f"{args.rate:.0f} status changes/s to other VMs", args.rate)):
         requests.post(f"{server.url}/_emulator/churn", params={"rate": rate, "first": args.pages}, timeout=10)
         before = requests.get(f"{server.url}/_emulator/changes", timeout=10).json()["changes"]
         fl_rps, _, _ = rate_of(floor, paths, args.seconds)
         rps, done, hits = rate_of(precise, paths, args.seconds)
         cell = f"{rps:,.0f} req/s, **{rps / fl_rps:.0%}** of the floor, {hits / done:.0%} from memory"
+        slow, _, _ = rate_of(through_flask, paths, args.seconds)
+        cell += f" | {slow:,.0f} req/s, {slow / fl_rps:.0%} of the floor"
         changes = requests.get(f"{server.url}/_emulator/changes", timeout=10).json()["changes"] - before
         print(f"| {label} ({changes} changes in the run) | {fl_rps:,.0f} req/s | {cell} |", flush=True)
     requests.post(f"{server.url}/_emulator/churn", params={"rate": 0}, timeout=10)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 ENV_PREFIX = "KUBEVIRT_GATEWAY_"
 _ORIGIN = re.compile(r"https?://[^/\s?#]+")
+_NAMESPACE = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 
 
 class ConfigError(ValueError):
@@ -24,6 +26,8 @@ class ConfigError(ValueError):
 class Config:
     demo: bool = False
     manifests: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    """LinkCatalog files or directories (`--links`, repeatable): declared kinds and links, in every mode."""
     strict: bool = False
     kube: bool = False
     kubeconfig: str | None = None
@@ -52,10 +56,21 @@ class Config:
     max_response_bytes: int = 8 * 1024 * 1024
     max_subscribers_per_caller: int = 4
     discovery_seconds: float = 300.0
+    links_namespace: str = ""
+    """Empty: the namespace the gateway runs in (`store.declared.pod_namespace`), else `default`."""
     client_timeout: float = 10.0
     max_connections_per_address: int = 256
     cors_origin: tuple[str, ...] = ()
     cors_credentials: bool = False
+    tls_cert_file: str | None = None
+    tls_private_key_file: str | None = None
+    requestheader_client_ca_file: str | None = None
+    """None: with --kube and TLS, kube-system/extension-apiserver-authentication's CA (and its names, headers)."""
+    requestheader_allowed_names: tuple[str, ...] = ()
+    requestheader_username_headers: tuple[str, ...] = ()
+    requestheader_uid_headers: tuple[str, ...] = ()
+    requestheader_group_headers: tuple[str, ...] = ()
+    requestheader_extra_headers_prefix: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Flask settings for tests (TESTING and the like)."""
 
@@ -114,11 +129,43 @@ class Config:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
+        if self.links_namespace and not self.kube:
+            raise ConfigError("--links-namespace needs a live cluster (--kube): ConfigMaps are read from it")
+        if self.links_namespace and not _NAMESPACE.fullmatch(self.links_namespace):
+            raise ConfigError(f"--links-namespace {self.links_namespace!r} is not a namespace name (RFC 1123 label)")
+        if bool(self.tls_cert_file) != bool(self.tls_private_key_file):
+            raise ConfigError("--tls-cert-file and --tls-private-key-file go together: the certificate and its key")
+        if self.tls_cert_file and self.tls_private_key_file:
+            _check_tls(self.tls_cert_file, self.tls_private_key_file)
+        if self.tls_cert_file and self.server != "gevent":
+            # the threads worker reads a request's head from the bare socket, before TLS could unwrap it
+            raise ConfigError("--tls-cert-file needs --server gevent (the default)")
+        requestheader = [n for n in dir(self) if n.startswith("requestheader_") and getattr(self, n)]
+        if requestheader and not self.tls_cert_file:
+            flag = "--" + requestheader[0].replace("_", "-")
+            raise ConfigError(f"{flag} needs TLS (--tls-cert-file): a front proxy is known by its client certificate")
+        if requestheader and not self.requestheader_client_ca_file:
+            flag = "--" + requestheader[0].replace("_", "-")
+            raise ConfigError(f"{flag} needs --requestheader-client-ca-file: the CA that signs the front proxy")
         if self.max_connections_per_address < 0:
             raise ConfigError("--max-connections-per-address must be 0 (no cap) or more")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0..65535, not {self.port}")
         return self
+
+
+def _check_tls(cert: str, key: str) -> None:
+    """The certificate and key load, and belong together: else one line now, not a traceback at the bind."""
+    for flag, path in (("--tls-cert-file", cert), ("--tls-private-key-file", key)):
+        if not os.path.isfile(path):
+            raise ConfigError(f"{flag} {path}: no such file")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as e:
+        why = e.reason if isinstance(e, ssl.SSLError) and e.reason else e.__class__.__name__
+        raise ConfigError(
+            f"--tls-cert-file {cert} with --tls-private-key-file {key}: not a PEM certificate and its key ({why})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -135,6 +182,7 @@ SETTINGS = (
     Setting("demo", "serve the demo cluster shipped in the package (the default source)", bool),
     Setting("manifests", "serve objects from YAML/JSON files or directories (repeatable)", list),
     Setting("strict", "with --manifests: refuse kinds the gateway does not serve instead of leaving them out", bool),
+    Setting("links", "declare kinds and links in LinkCatalog YAML files or directories (repeatable)", list),
     Setting("kube", "serve a live cluster, found through kubeconfig as kubectl finds it", bool),
     Setting("kubeconfig", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)"),
     Setting("context", "kubeconfig context (default: the current context)"),
@@ -188,8 +236,56 @@ SETTINGS = (
         separator=",",
     ),
     Setting("cors_credentials", "let the --cors-origin pages send cookies and Authorization (default false)", bool),
+    Setting("tls_cert_file", "serve HTTPS with this certificate (PEM; with --tls-private-key-file)"),
+    Setting("tls_private_key_file", "the private key of --tls-cert-file (PEM)"),
+    Setting(
+        "requestheader_client_ca_file",
+        "the CA of the front proxy (the cluster's API server) whose client certificate lets X-Remote-* headers "
+        "name the caller (default with --kube and TLS: kube-system/extension-apiserver-authentication's)",
+    ),
+    Setting(
+        "requestheader_allowed_names",
+        "common names the front proxy's certificate may have (repeatable; none: any the CA signed)",
+        list,
+        metavar="NAME",
+        separator=",",
+    ),
+    Setting(
+        "requestheader_username_headers",
+        "headers naming the user (repeatable; default X-Remote-User)",
+        list,
+        metavar="HEADER",
+        separator=",",
+    ),
+    Setting(
+        "requestheader_uid_headers",
+        "headers giving the user's uid (repeatable; default none, as Kubernetes)",
+        list,
+        "HEADER",
+        ",",
+    ),
+    Setting(
+        "requestheader_group_headers",
+        "headers naming the user's groups (repeatable; default X-Remote-Group)",
+        list,
+        metavar="HEADER",
+        separator=",",
+    ),
+    Setting(
+        "requestheader_extra_headers_prefix",
+        "prefixes of headers giving the user's extra attributes (repeatable; default X-Remote-Extra-)",
+        list,
+        metavar="PREFIX",
+        separator=",",
+    ),
     Setting(
         "discovery_seconds", "live clusters: ask the API server which kinds it serves this often (default 300)", float
+    ),
+    Setting(
+        "links_namespace",
+        "live clusters: read declared links from ConfigMaps labelled kubevirt-gateway.io/links=true in this "
+        "namespace (default: the namespace the gateway runs in, else 'default')",
+        metavar="NAMESPACE",
     ),
 )
 

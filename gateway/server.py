@@ -35,6 +35,7 @@ import logging
 import re
 import selectors
 import socket
+import ssl
 import threading
 import time
 from collections import Counter, deque
@@ -122,6 +123,13 @@ class _Limits:
         config = getattr(gateway, "config", None)
         self.settings = config if isinstance(config, Config) else Config()
         self.slots = AddressSlots(self.settings.max_connections_per_address)
+        cfg: Any = self.cfg  # type: ignore[attr-defined]  # gunicorn's Worker has it
+        if cfg.is_ssl:
+            # HTTPS (certfile and keyfile: `serve`'s --tls-* flags, or gunicorn.conf.py's), with the front
+            # proxy's CA from the app this worker serves
+            front = (getattr(self.wsgi, "extensions", None) or {}).get("gateway_front_proxy")
+            client_ca = getattr(front, "client_ca", None)
+            cfg.set("ssl_context", tls_context(cfg.certfile, cfg.keyfile, client_ca))
 
 
 class BoundedBody:
@@ -443,11 +451,32 @@ def serve(app: Flask, config: Config) -> None:
         "limit_request_line": 8190,  # gunicorn's most; --max-url-bytes answers shorter ones as a Status
         "graceful_timeout": 5,
     }
+    if config.tls_cert_file and config.tls_private_key_file:
+        # the worker makes its TLS context from them (`_Limits.load_wsgi`)
+        options.update(certfile=config.tls_cert_file, keyfile=config.tls_private_key_file)
     if greenlets:
         options["worker_connections"] = config.max_subscribers + 1024  # every stream, and room for requests
     else:
         options["threads"] = config.threads
     GatewayServer(app, options, (lambda: _quietly(create_app, config)) if greenlets else None).run()
+
+
+def tls_context(cert: str, key: str, client_ca: str | None) -> Callable[[Any, Any], ssl.SSLContext]:
+    """gunicorn's ssl_context hook: HTTPS with `cert`, and with `client_ca` a client certificate verified
+    against that CA alone when one is offered (one from any other CA fails the handshake). gunicorn's own
+    context would also trust the system's CAs: any certificate a public CA signed could then name users."""
+
+    def build(_config: Any, _default: Any) -> ssl.SSLContext:
+        # called in the worker, after gevent patched ssl: its context makes sockets that yield, not block
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert, key)
+        if client_ca:
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(cadata=client_ca)
+        return context
+
+    return build
 
 
 def _quietly(build: Callable[[Config], Flask], config: Config) -> Flask:

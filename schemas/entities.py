@@ -65,12 +65,22 @@ class CatalogKindSchema(Schema):
     subEntity = fields.Boolean(required=True)
     shortNames = fields.List(fields.String(), required=True, metadata={"description": "kubectl's short names"})
     links = fields.List(fields.Nested(CatalogLinkSchema), required=True)
+    served = fields.Boolean(metadata={"description": "false when the cluster does not serve the kind; absent: served"})
+
+
+class CatalogSourceSchema(Schema):
+    source = fields.String(required=True, metadata={"description": "a --links file, or configmap/NS/NAME/KEY"})
+    status = fields.String(required=True, metadata={"enum": ["Applied", "Error"]})
+    error = fields.String(metadata={"description": "why it was left out: file:line: field: message"})
 
 
 class CatalogSchema(Schema):
     kind = fields.String(required=True)
     href = fields.String(required=True)
     kinds = fields.List(fields.Nested(CatalogKindSchema), required=True)
+    declared = fields.List(
+        fields.Nested(CatalogSourceSchema), metadata={"description": "each source of declared links, when any"}
+    )
 
 
 class IndexSchema(Schema):

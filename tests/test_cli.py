@@ -74,6 +74,8 @@ def test_bad_manifests_stop_the_gateway_before_it_serves(tmp_path: Path) -> None
         (["--cache", "sometimes"], "--cache must be watch or none"),
         (["--auth", "kubernetes"], "--auth kubernetes needs a live cluster"),
         (["--max-embedded", "0"], "--max-embedded must be at least 1"),
+        (["--links-namespace", "links"], "--links-namespace needs a live cluster (--kube)"),
+        (["--kube", "--links-namespace", "Links_NS"], "--links-namespace 'Links_NS' is not a namespace name"),
     ],
 )
 def test_bad_flags_are_explained(args: list[str], message: str) -> None:

@@ -91,3 +91,71 @@ def test_the_installer_holds_what_it_grants_the_gateway() -> None:
     installer = grants(yaml.safe_load((ROOT / "deploy/installer/clusterrole.yaml").read_text()))
     for key, verbs in grants(role).items():
         assert verbs <= installer.get(key, set()), key
+
+
+def test_a_role_lets_the_gateway_read_the_configmaps_of_its_own_namespace_and_nothing_else() -> None:
+    """Declared links come from ConfigMaps in the gateway's namespace (docs/declaring-links.md)."""
+    deployment = next(d for d in documents() if d["kind"] == "Deployment")
+    namespace, account = (
+        deployment["metadata"]["namespace"],
+        deployment["spec"]["template"]["spec"]["serviceAccountName"],
+    )
+    # the gateway's own (an overlay may bind others, in other namespaces, such as kube-system's)
+    role = next(d for d in documents() if d["kind"] == "Role" and d["metadata"]["namespace"] == namespace)
+    binding = next(d for d in documents() if d["kind"] == "RoleBinding" and d["metadata"]["namespace"] == namespace)
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == namespace
+    assert grants(role) == {("", "configmaps"): {"get", "list", "watch"}}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]
+    installer = grants(yaml.safe_load((ROOT / "deploy/installer/clusterrole.yaml").read_text()))
+    assert installer[("", "configmaps")] >= {"get", "list", "watch"}  # RBAC lets no one grant what they lack
+
+
+def test_the_aggregated_overlay_registers_the_group_and_serves_it_over_tls() -> None:
+    """deploy/overlays/aggregated (DESIGN section 13): the APIService names the Service that selects the
+    Deployment's pods on the port the gateway serves HTTPS on, from the certificate Secret it mounts."""
+    objects = deploy_objects(ROOT / "deploy/overlays/aggregated")
+    apiservice = next(d for d in objects if d["kind"] == "APIService")
+    assert apiservice["metadata"]["name"] == "v1alpha1.kubevirt-gateway.io"
+    assert (apiservice["spec"]["group"], apiservice["spec"]["version"]) == ("kubevirt-gateway.io", "v1alpha1")
+    assert not apiservice["spec"].get("insecureSkipTLSVerify")
+    service = next(d for d in objects if d["kind"] == "Service")
+    named = apiservice["spec"]["service"]
+    assert (named["name"], named["namespace"]) == (service["metadata"]["name"], service["metadata"]["namespace"])
+    port = next(p for p in service["spec"]["ports"] if p["port"] == named["port"])
+    deployment = next(d for d in objects if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    container = pod["containers"][0]
+    serving = next(p for p in container["ports"] if p["name"] == port["targetPort"])
+    assert f"0.0.0.0:{serving['containerPort']}" in container["args"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    mount = next(
+        m for m in container["volumeMounts"] if env["KUBEVIRT_GATEWAY_TLS_CERT_FILE"].startswith(m["mountPath"])
+    )
+    assert env["KUBEVIRT_GATEWAY_TLS_PRIVATE_KEY_FILE"].startswith(mount["mountPath"])
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS"
+
+
+def test_the_aggregated_overlay_binds_what_an_aggregated_api_server_needs() -> None:
+    objects = deploy_objects(ROOT / "deploy/overlays/aggregated")
+    account = next(d for d in objects if d["kind"] == "ServiceAccount")["metadata"]
+    subject = {"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}
+    bound = {(d["kind"], d["metadata"].get("namespace"), d["roleRef"]["name"])
+             for d in objects if d["kind"].endswith("Binding") and subject in d["subjects"]}  # fmt: skip
+    assert ("ClusterRoleBinding", None, "system:auth-delegator") in bound
+    assert ("RoleBinding", "kube-system", "extension-apiserver-authentication-reader") in bound
+    # users: reading the group, aggregated into the cluster's view, edit and admin roles
+    labels = {f"rbac.authorization.k8s.io/aggregate-to-{r}" for r in ("view", "edit", "admin")}
+    readers = [d for d in objects if d["kind"] == "ClusterRole" and labels <= set(d["metadata"].get("labels", {}))]
+    assert readers
+    for role in readers:
+        assert all(d["metadata"]["labels"][label] == "true" for d in readers for label in labels)
+        assert grants(role) == {("kubevirt-gateway.io", "*"): {"get", "list", "watch"}}

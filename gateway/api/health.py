@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 
 from gateway.api.blueprint import Blueprint
 from gateway.api.errors import status
@@ -24,6 +24,10 @@ def healthz() -> Response:
 @blp.alt_response(503, schema=StatusSchema)
 def readyz() -> Response:
     ready, reason = state().store.readiness()
+    links = current_app.extensions.get("gateway_links_source")
+    if links is not None:  # --kube: the ConfigMaps that declare links must have been listed too
+        links_ready, links_reason = links.readiness()
+        ready, reason = ready and links_ready, f"{reason}; {links_reason}"
     if not ready:
         return status(503, f"not ready: {reason}", "ServiceUnavailable")
     return json_response({"status": "ok", "reason": reason})

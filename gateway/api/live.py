@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, request, stream_with_context
 from werkzeug.test import EnvironBuilder
 
+from gateway.access.frontproxy import FrontProxy
+from gateway.api.auth import identity_headers
 from gateway.changes.reads import ReadRecorder
 from gateway.changes.streams import Subscriptions
 from gateway.errors import BadRequest
@@ -33,13 +35,28 @@ STREAMING_BLUEPRINTS = frozenset({"objects", "graphs"})
 STATIC_VIEWS = frozenset({"graphs.graph_page", "graphs.graph_script"})
 
 
-def init_live(app: Flask, subscriptions: Subscriptions | None, heartbeat: float, recheck: float) -> None:
+def init_live(
+    app: Flask,
+    subscriptions: Subscriptions | None,
+    heartbeat: float,
+    recheck: float,
+    front: FrontProxy | None = None,
+) -> None:
     """Streams need a store that publishes its changes (not direct reads: `subscriptions` None).
-    `recheck`: seconds between re-authorizations of a stream's caller (`--auth-cache-seconds`)."""
+    `recheck`: seconds between re-authorizations of a stream's caller (`--auth-cache-seconds`).
+    `front`: the front proxy, whose headers name the caller on its verified connection."""
 
-    def build(path: str, query: list[tuple[str, str]], headers: dict[str, str]) -> tuple[int, bytes, Any]:
+    def build(
+        path: str, query: list[tuple[str, str]], headers: dict[str, str], connection: dict[str, Any]
+    ) -> tuple[int, bytes, Any]:
+        # the same prefix (its hrefs) and the same connection (its client certificate) as the stream's request
         environ = EnvironBuilder(
-            path=path, query_string=urlencode(query), headers=list(headers.items()), method="GET"
+            path=path,
+            base_url="http://localhost" + connection["SCRIPT_NAME"],
+            query_string=urlencode(query),
+            headers=list(headers.items()),
+            method="GET",
+            environ_overrides={k: v for k, v in connection.items() if k != "SCRIPT_NAME"},
         ).get_environ()
         # an app context of its own: each build has its own `g` (its own reads, its own policy),
         # not the stream's first request's, where what every rebuild read would pile up
@@ -59,10 +76,14 @@ def init_live(app: Flask, subscriptions: Subscriptions | None, heartbeat: float,
         if subscriptions is None:
             raise BadRequest("watch=true needs the watch cache: this gateway reads the API directly (--cache none)")
         query = [(k, v) for k, v in request.args.items(multi=True) if k != "watch"]
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "accept-language")}
+        headers = {k: v for k, v in request.headers.items() if k.lower() == "accept-language"}
+        headers |= identity_headers(request, front)
+        connection = {"SCRIPT_NAME": request.script_root}
+        if "gunicorn.socket" in request.environ:
+            connection["gunicorn.socket"] = request.environ["gunicorn.socket"]
         path = request.path
         # the first build is the plain GET: its authentication, authorization and existence checks
-        status, body, reads = build(path, query, headers)
+        status, body, reads = build(path, query, headers, connection)
         if status != 200:
             return Response(body, status=status, mimetype="application/json")
         policy = g.get("policy")
@@ -86,7 +107,7 @@ def init_live(app: Flask, subscriptions: Subscriptions | None, heartbeat: float,
                         subscription.changed.clear()
                     if woke or time.monotonic() >= next_check:  # a change, or the caller's access is due a check
                         next_check = time.monotonic() + every
-                        status, document, reads = build(path, query, headers)
+                        status, document, reads = build(path, query, headers, connection)
                         if reads is not None:
                             subscriptions.depend(subscription, reads)
                         if status in (401, 403):  # revoked: say so, and close

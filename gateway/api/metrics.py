@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -53,17 +54,38 @@ class WatchCacheCollector(Collector):
         yield from (objects, relists, restarts, malformed, failing)
 
 
-def init_metrics(app: Flask, store: WithStats | None) -> None:
+class Observe(Protocol):
+    def __call__(
+        self, route: str, method: str, code: int, seconds: float, store_reads: int, *, fast: bool = False
+    ) -> None:
+        """Count one answered request: its latency by route, method and status, and its store reads;
+        `fast`: answered by the fast path (fastpath.py), before Flask."""
+
+
+def init_metrics(app: Flask, store: WithStats | None) -> Observe:
     """Every label takes few values, whatever a client sends: `route` is the URL rule that matched
     (never the path), `method` one of METHODS or `other`, `code` a status the gateway answers with,
-    `kind` a kind of the catalogue."""
+    `kind` a kind of the catalogue. Returns how a request is counted, for the fast path to count
+    its answers as Flask's hook below counts the others."""
     registry = CollectorRegistry()
     latency = Histogram(
         "gateway_request_seconds", "Request latency", ["route", "method", "code"], registry=registry,
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     )  # fmt: skip
     reads = Counter("gateway_store_reads", "Store reads (API calls in direct mode)", registry=registry)
+    fast_answers = Counter(
+        "gateway_fast_path_answers",
+        "Requests answered from memory before Flask (also in gateway_request_seconds)",
+        registry=registry,
+    )
     registry.register(WatchCacheCollector(store))
+
+    def observe(route: str, method: str, code: int, seconds: float, store_reads: int, *, fast: bool = False) -> None:
+        latency.labels(route, method if method in METHODS else "other", str(code)).observe(seconds)
+        if store_reads:
+            reads.inc(store_reads)
+        if fast:
+            fast_answers.inc()
 
     @app.before_request
     def started() -> None:
@@ -72,14 +94,13 @@ def init_metrics(app: Flask, store: WithStats | None) -> None:
     @app.after_request
     def observed(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        method = request.method if request.method in METHODS else "other"
-        latency.labels(route, method, str(response.status_code)).observe(
-            time.perf_counter() - g.get("started", time.perf_counter())
-        )
-        reads.inc(int(response.headers.get(READS_HEADER, "0")))
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        observe(route, request.method, response.status_code, seconds, int(response.headers.get(READS_HEADER, "0")))
         return response
 
     @app.get("/metrics")
     def metrics() -> Response:
         # content_type, not mimetype: CONTENT_TYPE_LATEST names its charset already, and mimetype would add another
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    return observe

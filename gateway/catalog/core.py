@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.catalog import refs
-from gateway.catalog.declare import field, label_items, named, namespaced_field, owner, referrers, selected
-from gateway.catalog.kinds import Kind, Object, ObjectRef, namespace_of
+from gateway.catalog.declare import label_items, referrers, selected
+from gateway.catalog.kinds import Kind, Object, namespace_of
 from gateway.catalog.links import Catalog, Entity, Join, Query
 from gateway.catalog.selectors import LabelSelector
 
@@ -32,11 +34,6 @@ KINDS = (
 
 PVC, POD, VM, VMI = "PersistentVolumeClaim", "Pod", "VirtualMachine", "VirtualMachineInstance"
 _dig = refs.dig
-
-
-def _pod_claims(e: Entity) -> list[ObjectRef]:
-    volumes = refs.maps(_dig(e.obj, "spec", "volumes"))
-    return [r for v in volumes for r in refs.ref(PVC, e.namespace, _dig(v, "persistentVolumeClaim", "claimName"))]
 
 
 def _publishing_data_source(e: Entity) -> Query:
@@ -79,21 +76,11 @@ SELECTOR_TO_TEMPLATE = Join(
 )
 PUBLISHED_PVC = Join(parent=lambda pvc: [(pvc.namespace, pvc.name)], candidate=lambda ds: [_published_pvc(ds)])
 
-STORAGECLASS = named(
-    "storageclass",
-    "StorageClass",
-    field("StorageClass", "spec", "storageClassName", cluster=True),
-    "spec.storageClassName",
-)
-
 
 # fmt: off
-def add_links(c: Catalog) -> None:
-    c.add_link(PVC, named("pv", "PersistentVolume", field("PersistentVolume", "spec", "volumeName", cluster=True),
-                          "spec.volumeName"))
-    c.add_link(PVC, STORAGECLASS)
-    c.add_link(PVC, named("datavolume", "DataVolume", owner("DataVolume"),
-                          "the DataVolume in metadata.ownerReferences"))
+def add_links(c: Catalog, declared_here: Callable[[str], None]) -> None:
+    """The links that compute; `declared_here(kind)` puts that kind's links of builtin.yaml in their place."""
+    declared_here(PVC)
     c.add_link(PVC, selected("datasource", "DataSource", _publishing_data_source,
                              "the DataSource whose spec.source.pvc is this PVC (a golden image)",
                              many=False, absent_ok=True, pick=lambda e, found: found[:1],
@@ -101,17 +88,6 @@ def add_links(c: Catalog) -> None:
     c.add_link(PVC, referrers("vms", VM, "VirtualMachines that name this PVC (reverse of their links)"))
     c.add_link(PVC, referrers("vmis", VMI, "VirtualMachineInstances that name this PVC (reverse of their links)"))
     c.add_link(PVC, referrers("pods", POD, "Pods that mount this PVC (reverse of Pod.pvcs)"))
-
-    c.add_link("PersistentVolume", STORAGECLASS)
-    c.add_link("PersistentVolume", named("pvc", PVC, namespaced_field(PVC, "spec", "claimRef"), "spec.claimRef",
-                                         across=True))
-
-    c.add_link(POD, named("node", "Node", field("Node", "spec", "nodeName", cluster=True), "spec.nodeName"))
-    c.add_link(POD, named("vmi", "VirtualMachineInstance", owner("VirtualMachineInstance"),
-                          "the VirtualMachineInstance in metadata.ownerReferences"))
-    c.add_link(POD, named("pvcs", PVC, _pod_claims, "spec.volumes[].persistentVolumeClaim.claimName", many=True))
-    c.add_link(POD, named("serviceaccount", "ServiceAccount", field("ServiceAccount", "spec", "serviceAccountName"),
-                          "spec.serviceAccountName"))
 
     c.add_link("Service", selected("pods", POD, _service_pods, "Pods matching spec.selector", join=SELECTOR_TO_POD))
     c.add_link("Service", selected("vms", VM, _service_vms,
@@ -122,8 +98,4 @@ def add_links(c: Catalog) -> None:
         c.add_link(kind, referrers("vms", VM, "VirtualMachines that name this object (reverse of their links)"))
         c.add_link(kind, referrers("vmis", VMI, "VirtualMachineInstances that name this object, standalone ones "
                                    "included (reverse of their links)"))
-    c.add_link("ControllerRevision", named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
-    c.add_link("IPAMClaim", named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
-    c.add_link("VolumeSnapshot", named("pvc", PVC, field(PVC, "spec", "source", "persistentVolumeClaimName"),
-                                       "spec.source.persistentVolumeClaimName"))
 # fmt: on

@@ -9,11 +9,8 @@ from typing import Any
 from gateway.catalog import refs
 from gateway.catalog.declare import (
     by_name,
-    field,
     label_items,
     named,
-    namespaced_field,
-    owner,
     parts,
     referrers,
     selected,
@@ -380,7 +377,8 @@ OBJECT_GRAPHS = {
 
 
 # fmt: off
-def add_links(c: Catalog) -> None:
+def add_links(c: Catalog, declared_here: Callable[[str], None]) -> None:
+    """The links that compute; `declared_here(kind)` puts that kind's links of builtin.yaml in their place."""
     c.add_link(VM, named("instancetype", INSTANCETYPES, _matcher("instancetype"),
                          "spec.instancetype (kind: namespaced or cluster, cluster when omitted)", optional=True))
     c.add_link(VM, named("preference", PREFERENCES, _matcher("preference"),
@@ -412,7 +410,7 @@ def add_links(c: Catalog) -> None:
                             join=by_name(lambda o: _dig(o, "spec", "target", "name"))))
     c.add_link(VM, selected("migrations", VMIM, _migrations,
                             "VirtualMachineInstanceMigrations whose spec.vmiName is this VM's", join=MIGRATION_JOIN))
-    c.add_link(VM, named("pool", POOL, owner(POOL), "the VirtualMachinePool in metadata.ownerReferences"))
+    declared_here(VM)  # pool
     for kind, where in ((VM, "spec.template.metadata.labels"), (VMI, "metadata.labels")):
         c.add_link(kind, named("accesscredentials", SECRET, _access_credentials,
                                f"{'spec.template.spec' if kind == VM else 'spec'}.accessCredentials[]: "
@@ -435,10 +433,7 @@ def add_links(c: Catalog) -> None:
     c.add_link(VMI, selected("pod", "Pod", _launcher_pod,
                              "the virt-launcher Pod owned by this VMI (kubevirt.io/domain annotation as fallback)",
                              many=False, pick=_current_pod, join=LAUNCHER_JOIN))
-    c.add_link(VMI, named("node", "Node", field("Node", "status", "nodeName", cluster=True), "status.nodeName"))
-    c.add_link(VMI, named("vm", VM, owner(VM), "the VirtualMachine in metadata.ownerReferences"))
-    c.add_link(VMI, named("replicaset", VMIRS, owner(VMIRS),
-                          "the VirtualMachineInstanceReplicaSet in metadata.ownerReferences"))
+    declared_here(VMI)  # node, vm, replicaset
     c.add_link(VMI, selected("migrations", VMIM, _migrations,
                              "VirtualMachineInstanceMigrations whose spec.vmiName is this VMI", join=MIGRATION_JOIN))
     c.add_link(VMI, parts("volumes", "Volume", VOLUMES, "spec.volumes"))
@@ -469,18 +464,7 @@ def add_links(c: Catalog) -> None:
                                 "multus.networkName: ns/name, or name in the VM's namespace", optional=True,
                                 across=True))
 
-    c.add_link(DV, named("pvc", PVC, lambda e: _ref(PVC, e.namespace, e.name), "the PVC of the same name"))
-    c.add_link(DV, named("sourcepvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc (a clone)",
-                         across=True))
-    c.add_link(DV, named("sourcesnapshot", "VolumeSnapshot", namespaced_field("VolumeSnapshot", "spec", "source",
-                                                                               "snapshot"), "spec.source.snapshot",
-                         across=True))
-    c.add_link(DV, named("datasource", "DataSource", _kind_at("DataSource", "spec", "sourceRef"),
-                         "spec.sourceRef of kind DataSource", across=True))
-    c.add_link(DV, named("storageclass", "StorageClass",
-                         lambda e: _ref("StorageClass", None, _dig(e.obj, "spec", "storage", "storageClassName")
-                                        or _dig(e.obj, "spec", "pvc", "storageClassName")),
-                         "spec.storage.storageClassName or spec.pvc.storageClassName"))
+    declared_here(DV)  # pvc, sourcepvc, sourcesnapshot, datasource, storageclass
     c.add_link(DV, referrers("vms", VM, "VirtualMachines that name this DataVolume"))
     c.add_link(DV, referrers("vmis", VMI, "VirtualMachineInstances that name this DataVolume"))
     c.add_link(DV, named("secret", SECRET, _cdi_source_field(SECRET, "secretRef"),
@@ -490,53 +474,15 @@ def add_links(c: Catalog) -> None:
     c.add_link(DV, named("extraargs", "ConfigMap", _cdi_source_field("ConfigMap", "extraArgs", ("vddk",)),
                          "spec.source.vddk.extraArgs (a ConfigMap of extra VDDK arguments)", optional=True))
 
-    c.add_link("DataSource", named("pvc", PVC, namespaced_field(PVC, "spec", "source", "pvc"), "spec.source.pvc",
-                                       across=True))
-    c.add_link("DataSource", named("snapshot", "VolumeSnapshot",
-                                   namespaced_field("VolumeSnapshot", "spec", "source", "snapshot"),
-                                   "spec.source.snapshot", across=True))
-    c.add_link("DataSource", named("datasource", "DataSource", namespaced_field("DataSource", "spec", "source",
-                                                                                  "dataSource"),
-                                   "spec.source.dataSource (a DataSource pointing to another)", across=True))
-    c.add_link("DataImportCron", named("datasource", "DataSource", field("DataSource", "spec", "managedDataSource"),
-                                       "spec.managedDataSource"))
+    declared_here("DataImportCron")  # datasource
     c.add_link("DataImportCron", selected("pvcs", PVC, _labelled(PVC, "cdi.kubevirt.io/dataImportCron"),
                                           "PVCs labelled cdi.kubevirt.io/dataImportCron=<name>: its imports",
                                           join=by_name(lambda o: _dig(o, "metadata", "labels",
                                                                       "cdi.kubevirt.io/dataImportCron"))))
 
-    c.add_link(SNAPSHOT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine",
-                               across=True))
-    c.add_link(SNAPSHOT, named("content", CONTENT, field(CONTENT, "status", "virtualMachineSnapshotContentName"),
-                               "status.virtualMachineSnapshotContentName"))
-    c.add_link(CONTENT, named("snapshot", SNAPSHOT, field(SNAPSHOT, "spec", "virtualMachineSnapshotName"),
-                              "spec.virtualMachineSnapshotName"))
-    c.add_link(CONTENT, named("volumesnapshots", "VolumeSnapshot",
-                              lambda e: [r for b in refs.maps(_dig(e.obj, "spec", "volumeBackups"))
-                                         for r in _ref("VolumeSnapshot", e.namespace, b.get("volumeSnapshotName"))],
-                              "spec.volumeBackups[].volumeSnapshotName", many=True))
-    c.add_link(RESTORE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine",
-                              across=True))
-    c.add_link(RESTORE, named("snapshot", SNAPSHOT, field(SNAPSHOT, "spec", "virtualMachineSnapshotName"),
-                              "spec.virtualMachineSnapshotName"))
-    c.add_link(EXPORT, named("vm", VM, _kind_at(VM, "spec", "source"), "spec.source of kind VirtualMachine",
-                             across=True))
-    c.add_link(EXPORT, named("snapshot", SNAPSHOT, _kind_at(SNAPSHOT, "spec", "source"),
-                             "spec.source of kind VirtualMachineSnapshot", across=True))
-    c.add_link(EXPORT, named("pvc", PVC, _kind_at(PVC, "spec", "source"), "spec.source of kind PersistentVolumeClaim",
-                             across=True))
-    c.add_link(EXPORT, named("tokensecret", SECRET, field(SECRET, "spec", "tokenSecretRef"), "spec.tokenSecretRef"))
-    c.add_link(CLONE, named("source", (VM, SNAPSHOT),
-                            lambda e: _kind_at(VM, "spec", "source")(e) + _kind_at(SNAPSHOT, "spec", "source")(e),
-                            "spec.source: a VirtualMachine or a VirtualMachineSnapshot", across=True))
-    c.add_link(CLONE, named("target", VM, _kind_at(VM, "spec", "target"), "spec.target of kind VirtualMachine",
-                            across=True))
-    c.add_link(VMIM, named("vmi", VMI, field(VMI, "spec", "vmiName"), "spec.vmiName"))
     c.add_link(POOL, selected("vms", VM, _selected_by(VM, "spec", "selector", owner_kind=POOL),
                               "VirtualMachines it owns that spec.selector matches",
                               join=by_name(lambda o: refs.owner(o, POOL))))
-    c.add_link(VMIRS, selected("vmis", VMI, _selected_by(VMI, "spec", "selector"),
-                               "VirtualMachineInstances spec.selector matches"))
     c.add_link("MigrationPolicy", selected("vmis", VMI, _policy_vmis,
                                            "VirtualMachineInstances spec.selectors.virtualMachineInstanceSelector "
                                            "matches, in any namespace"))

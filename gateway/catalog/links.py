@@ -212,17 +212,28 @@ class EntityMemo:
     """The object's encoded size in bytes."""
 
 
+_EDITION = [0]
+"""How many times a catalogue in use took other entries (`Catalog.adopt`): memos of an earlier
+edition were derived from other links, and are derived again."""
+
+
+def edition() -> int:
+    """The catalogue's edition: a value derived under another one (a memo, a remembered answer) is stale."""
+    return _EDITION[0]
+
+
 class Held(dict[str, Any]):
     """An object as a store holds it: a dict (it serializes as one) with room for what links
     derive from it. A store replaces an object when it changes and never changes one in place, so
     the memo lives and dies with its object, and costs nothing until the object is served. A copy
     is a plain dict without the memo: whoever copies an object may change it."""
 
-    __slots__ = ("derived",)
+    __slots__ = ("derived", "edition")
 
     def __init__(self, obj: Object) -> None:
         super().__init__(obj)
         self.derived: dict[str, EntityMemo] | None = None
+        self.edition = _EDITION[0]
 
     def __copy__(self) -> Object:
         return dict(self)
@@ -240,10 +251,20 @@ def memo_of(obj: Object, href: str) -> EntityMemo:
     if type(obj) is not Held:
         return EntityMemo()
     memos = obj.derived
-    if memos is None:
+    if memos is None or obj.edition != _EDITION[0]:
+        obj.edition = _EDITION[0]
         memos = obj.derived = {}  # two threads at once: one memo is lost, both hold the same values
     # setdefault is atomic under the GIL: two threads asking at once get the same memo
     return memos.setdefault(href, EntityMemo())
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """A link a user declared: in which source, and whether it is an `inverse` (its targets name the
+    entity, so in the application graph they connect to it, not it to them)."""
+
+    source: str
+    inverse: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +279,8 @@ class Link:
     """Only reachable through these (parent kind, rel) pairs; empty: always."""
     optional: bool = False
     """In KubeVirt's object graph, its targets are optional nodes (a backup may leave them out)."""
+    declared: Declared | None = None
+    """Where a user declared it (`--links`, a ConfigMap); None for a built-in link."""
 
     def applies(self, via: tuple[str, str] | None) -> bool:
         return not self.via or via in self.via
@@ -285,7 +308,8 @@ class GraphStep:
 
 
 class Catalog:
-    """Kinds and their links. Built once at import; read-only after `freeze()`."""
+    """Kinds and their links. Read-only after `freeze()`; declarations applied at run time replace
+    every entry at once (`adopt`)."""
 
     def __init__(self) -> None:
         self._kinds: dict[str, Kind] = {}
@@ -337,12 +361,25 @@ class Catalog:
     def freeze(self) -> None:
         self._frozen = True
 
+    def adopt(self, other: Catalog) -> None:
+        """Become `other`, a frozen catalogue (the built-in entries and other declarations), in one
+        step: everything that holds this object reads the new entries from its next call on. What
+        links derived from held objects (their memos) was derived from the old entries: forgotten."""
+        if not other._frozen:
+            raise RuntimeError("adopt a frozen catalogue")
+        self.__dict__ = dict(other.__dict__)  # one assignment: no call sees half of each
+        _EDITION[0] += 1
+
     def _check_open(self) -> None:
         if self._frozen:
             raise RuntimeError("the catalogue is frozen: declare kinds and links at import time")
 
     def kind(self, name: str) -> Kind:
         return self._kinds[name]
+
+    def known(self, name: str) -> Kind | None:
+        """The kind of that name, if the catalogue has it (declared kinds come and go)."""
+        return self._kinds.get(name)
 
     def kinds(self) -> list[Kind]:
         return list(self._kinds.values())

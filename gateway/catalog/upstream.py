@@ -36,6 +36,9 @@ FIELDS: tuple[Upstream, ...] = (
     Upstream("labels", "ObjectMeta.Labels", KUBERNETES),
     Upstream("annotations", "ObjectMeta.Annotations", KUBERNETES),
     Upstream("ownerReferences", "ObjectMeta.OwnerReferences", KUBERNETES),
+    # what declared links' `ref` and `owner` resolvers read (apimachinery meta/v1 types.go)
+    Upstream("apiVersion", "TypeMeta.APIVersion, OwnerReference.APIVersion, ObjectReference.APIVersion", KUBERNETES),
+    Upstream("controller", "OwnerReference.Controller", KUBERNETES),
     Upstream("creationTimestamp", "ObjectMeta.CreationTimestamp", KUBERNETES),
     Upstream("deletionTimestamp", "ObjectMeta.DeletionTimestamp", KUBERNETES),
     Upstream("kind", "TypedLocalObjectReference.Kind, InstancetypeMatcher.Kind, DataVolumeSourceRef.Kind", KUBEVIRT),

@@ -53,6 +53,10 @@ class Answers:
     def used(self) -> int:
         return self._memory.used
 
+    def forget_all(self) -> None:
+        """Declarations were applied: every answer was built from other links."""
+        self._memory.forget_all()
+
     def recall(self, key: Hashable, policy: CallerPolicy | None) -> Answer | None:
         """The answer remembered under `key`, if the caller's access it was built on still holds."""
         answer = self._memory.get(key)

@@ -9,12 +9,13 @@ a value out of the index with it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Generic, NamedTuple, TypeVar
 
 from cachetools import LRUCache
 
-from gateway.catalog import Catalog
+from gateway.catalog import Catalog, edition
 from gateway.changes.dependents import INDEX_BYTES, Dependents
 from gateway.changes.reads import ReadRecorder
 from gateway.store.feed import Change, ChangeFeed
@@ -34,6 +35,8 @@ class Remembered(Generic[K, V]):
         self._size = size
         self._values: _Evicting[K, V] = _Evicting(max(max_bytes, 1), self.dependents)
         self._lock = threading.Lock()
+        self._collectors: list[list[Change]] = []
+        """Of the batches being built: the changes published meanwhile (`collecting`)."""
         feed.subscribe(self._invalidate)
 
     def __len__(self) -> int:
@@ -63,7 +66,49 @@ class Remembered(Generic[K, V]):
             except ValueError:  # larger than the whole bound: not kept
                 self.dependents.forget(key)
 
+    @contextmanager
+    def collecting(self) -> Iterator[list[Change]]:
+        """The changes published while the block runs (and a little after: see `keep_all`)."""
+        changed: list[Change] = []
+        with self._lock:
+            self._collectors.append(changed)
+        try:
+            yield changed
+        finally:
+            with self._lock:
+                self._collectors.remove(changed)
+
+    def keep_all(self, values: list[tuple[K, V, ReadRecorder]], changed: list[Change]) -> None:
+        """Keep values built together, each with its own reads, then drop those a change published
+        while they were built concerns (`changed`, collected from before their first read): precise
+        where `keep`'s change counts would drop them all for one change to a kind they share. A
+        change collected after they were filed finds them in the index by itself; asked twice, it
+        drops the same values twice."""
+        with self._lock:
+            for key, value, reads in values:
+                if reads.edition != edition():
+                    continue  # built under a catalogue that has since taken other entries
+                filed = self.dependents.depend(key, reads)
+                try:
+                    self._values[key] = _Entry(value, self._size(value) + INDEX_BYTES * filed)
+                except ValueError:  # larger than the whole bound: not kept
+                    self.dependents.forget(key)
+        for change in list(changed):
+            self._drop(change)
+
+    def forget_all(self) -> None:
+        """Declarations were applied: every value was built from other links."""
+        with self._lock:
+            for key in list(self._values):
+                self._values.pop(key, None)
+                self.dependents.forget(key)
+
     def _invalidate(self, change: Change) -> None:
+        for changed in tuple(self._collectors):  # before the index is asked: see keep_all
+            changed.append(change)
+        self._drop(change)
+
+    def _drop(self, change: Change) -> None:
         # which values it concerns is found without the memory's lock: requests recall meanwhile
         for key in self.dependents.affected(change):
             with self._lock:

@@ -85,6 +85,13 @@ class Subscriptions:
         if self._pins is not None:
             self._pins.unpin(subscription.pinned)
 
+    def wake_all(self) -> None:
+        """Declarations were applied: every stream builds its document again, from the new links."""
+        with self._lock:
+            subscriptions = list(self._all)
+        for subscription in subscriptions:
+            subscription.changed.set()
+
     def _notify(self, change: Change) -> None:
         for subscription in self._dependents.affected(change):
             subscription.changed.set()

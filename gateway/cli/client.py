@@ -15,6 +15,10 @@ import requests
 import requests_cache
 
 from gateway.cli.events import events
+from gateway.cli.kubeconfig import KubeconfigError, api_server_access
+
+PREFIX = "/apis/kubevirt-gateway.io/v1alpha1"
+"""Where the cluster's API server serves the gateway (its APIService, deploy/overlays/aggregated)."""
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "KUBEVIRT_GATEWAY_URL"
@@ -22,6 +26,19 @@ URL_VARIABLE = "KUBEVIRT_GATEWAY_URL"
 
 class ClientError(Exception):
     """The gateway could not be reached, or answered with an error Status."""
+
+
+def client_of(gateway: str | None, aggregated: bool, kubeconfig: str | None, context: str | None) -> GatewayClient:
+    """The client the command line asked for: through the cluster's API server (`--aggregated`), else the
+    gateway at `--gateway` URL (or $KUBEVIRT_GATEWAY_URL, or the default)."""
+    if aggregated and gateway:
+        raise ClientError("give --aggregated or --gateway URL, not both")
+    if not aggregated:
+        return GatewayClient(gateway)
+    try:
+        return GatewayClient.through_api_server(kubeconfig, context)
+    except KubeconfigError as e:
+        raise ClientError(str(e)) from e
 
 
 def cached_session() -> requests.Session:
@@ -41,10 +58,24 @@ class GatewayClient:
         self.url = (url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
         self.session = session if session is not None else cached_session()
         self.timeout = timeout
+        self.tls: dict[str, Any] = {}
+        """requests' `verify` and `cert`, where the client has its own (`through_api_server`)."""
+
+    @classmethod
+    def through_api_server(cls, kubeconfig: str | None = None, context: str | None = None) -> GatewayClient:
+        """The gateway as the cluster's API server serves it (`--aggregated`), with the kubeconfig's
+        credentials, as kubectl would send them."""
+        access = api_server_access(kubeconfig, context)
+        client = cls(access.server + PREFIX)
+        if access.token:
+            client.session.headers["Authorization"] = f"Bearer {access.token}"
+        # given on each request: $REQUESTS_CA_BUNDLE would win over a session's own
+        client.tls = {"verify": access.verify, "cert": access.cert}
+        return client
 
     def get(self, path: str, **params: Any) -> requests.Response:
         try:
-            response = self.session.get(self.url + path, params=params or None, timeout=self.timeout)
+            response = self.session.get(self.url + path, params=params or None, timeout=self.timeout, **self.tls)
         except requests.RequestException as e:
             raise ClientError(f"cannot reach the gateway at {self.url}: {e.__class__.__name__}") from e
         if response.status_code >= 400:
@@ -61,8 +92,10 @@ class GatewayClient:
     def watch(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Each document a live stream sends (an error Status raises), until the stream ends."""
         try:
+            # the session's credentials and TLS settings, without its cache: a stream is never stored
             response = requests.get(self.url + path, params={**params, "watch": "true"}, stream=True,
-                                    headers={"Accept": "text/event-stream"}, timeout=(self.timeout, None))  # fmt: skip
+                                    headers={**self.session.headers, "Accept": "text/event-stream"},
+                                    timeout=(self.timeout, None), **self.tls)  # fmt: skip
         except requests.RequestException as e:
             raise ClientError(f"cannot reach the gateway at {self.url}: {e.__class__.__name__}") from e
         if response.status_code >= 400:

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway import __version__
+from gateway.catalog import DeclarationError
 from gateway.catalog.names import visible
-from gateway.cli.client import ClientError, GatewayClient
+from gateway.cli.client import ClientError, client_of
 from gateway.cli.get import add_namespace_flags, get_parser, run_get
 from gateway.cli.kubeconfig import KubeconfigError, context_namespace
 from gateway.cli.render import render_tree
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "kubevirt-gateway") -> i
         from gateway.app import create_app
 
         app = create_app(config)
-    except (ConfigError, ManifestError) as e:
+    except (ConfigError, ManifestError, DeclarationError) as e:
         print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
         return 2
     # a live store is not asked here: this is gunicorn's master, whose threads the worker would not inherit
@@ -116,7 +117,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "kubevirt-gateway") -> i
         print(f"kubevirt-gateway: error: {config.host}:{config.port}: address already in use", file=sys.stderr)
         return 1
     reason = app.extensions["gateway"].store.readiness()[1] if not config.kube else "a live cluster, via kubeconfig"
-    log.info("serving %s on http://%s:%d (%s)", config.source, config.host, config.port, reason)
+    scheme = "https" if config.tls_cert_file else "http"
+    log.info("serving %s on %s://%s:%d (%s)", config.source, scheme, config.host, config.port, reason)
     from gateway.server import serve
 
     serve(app, config)
@@ -136,7 +138,11 @@ def in_use(host: str, port: int) -> bool:
 
 
 def print_graph(args: argparse.Namespace) -> int:
-    client = GatewayClient(args.gateway)
+    try:
+        client = client_of(args.gateway, args.aggregated, args.kubeconfig, args.context)
+    except ClientError as e:
+        print(f"kubevirt-gateway: error: {visible(str(e))}", file=sys.stderr)
+        return 2 if args.aggregated and args.gateway else 1
     options: dict[str, str] = {}
     if args.no_optional:
         options["includeOptionalNodes"] = "false"

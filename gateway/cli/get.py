@@ -21,12 +21,12 @@ from typing import Any
 
 from gateway.catalog import Kind, href_for
 from gateway.catalog.names import visible
-from gateway.cli.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient
+from gateway.cli.client import DEFAULT_URL, URL_VARIABLE, ClientError, GatewayClient, client_of
 from gateway.cli.jsonpath import TemplateError, render_template
 from gateway.cli.kubeconfig import KubeconfigError, context_namespace
 from gateway.cli.render import render
 from gateway.cli.table import table
-from gateway.cli.targets import Target, TargetError, qualified, targets
+from gateway.cli.targets import Target, TargetError, qualified, served_catalog, targets
 
 OUTPUTS = ("yaml", "json", "name", "wide", "tree", "jsonpath=TEMPLATE")
 
@@ -52,6 +52,11 @@ def add_namespace_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gateway", metavar="URL", help=f"the gateway's URL (default: ${URL_VARIABLE}, else {DEFAULT_URL})"
     )
+    parser.add_argument(
+        "--aggregated", action="store_true",
+        help="reach the gateway through the cluster's API server (its APIService kubevirt-gateway.io), with the "
+        "kubeconfig's credentials, as kubectl does",
+    )  # fmt: skip
 
 
 def get_parser(prog: str) -> argparse.ArgumentParser:
@@ -97,10 +102,26 @@ class Fetched:
         return list(self.document.get("items") or []) if self.collection else [self.document]
 
 
-def run_get(args: argparse.Namespace, client: GatewayClient | None = None) -> int:
-    client = client or GatewayClient(args.gateway)
+def _targets(words: list[str], client: GatewayClient) -> list[Target]:
+    """The kinds the words name: built-in ones known here; any other is looked up in the gateway's
+    /catalog, which lists the kinds declared there (`--links`, ConfigMaps) too."""
     try:
-        wanted = targets(args.resources)
+        return targets(words)
+    except TargetError as unknown:
+        try:
+            served = served_catalog(client.json("/catalog"))
+        except (ClientError, KeyError, TypeError, ValueError):
+            raise unknown from None  # the gateway cannot say: the error about the words stands
+        return targets(words, served)
+
+
+def run_get(args: argparse.Namespace, client: GatewayClient | None = None) -> int:
+    try:
+        client = client or client_of(args.gateway, args.aggregated, args.kubeconfig, args.context)
+    except ClientError as e:
+        return _fail(e, 2 if args.aggregated and args.gateway else 1)
+    try:
+        wanted = _targets(args.resources, client)
         namespace = _namespace(args, wanted)
         requests = list(_requests(wanted, namespace, args))
         if args.watch:

@@ -2,9 +2,8 @@
 `{expression}` parts, `{range EXPR}...{end}` loops and `{"\\n"}` literals; several results of one
 expression are joined by a space; strings print as themselves, anything else as JSON.
 
-The expressions themselves are evaluated by jsonpath-ng's extended parser (filters such as
-`[?(@.type=="Ready")]`); kubectl's `\\.` inside a key (`.metadata.labels.kubernetes\\.io/os`) is
-turned into jsonpath-ng's quoted key first.
+The expressions themselves are `gateway.jsonpath`'s, shared with the catalogue's declared links
+(jsonpath-ng's extended parser: filters such as `[?(@.type=="Ready")]`, kubectl's `\\.` inside a key).
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext.parser import parse
+from gateway.jsonpath import JsonPathError, compile_path
 
 
 class TemplateError(Exception):
@@ -91,25 +89,14 @@ def _find(expression: str, document: Any, root: Any) -> list[Any]:
     if expression in ("", "@", "."):
         return [document]
     start, path = (root, expression[1:]) if expression.startswith("$") else (document, expression)
-    path = path.lstrip(".") if not path.startswith("..") else path[1:]
-    if not path:
-        return [start]
     try:
-        return [match.value for match in parse(_quote_escaped_keys(path)).find(start)]
-    except (JsonPathLexerError, JsonPathParserError, ValueError, TypeError) as e:
+        return compile_path(path).find(start)
+    except JsonPathError as e:
         raise TemplateError(f"{expression!r}: {e}") from None
 
 
 def _is_literal(expression: str) -> bool:
     return len(expression) >= 2 and expression[0] == expression[-1] == '"'
-
-
-def _quote_escaped_keys(path: str) -> str:
-    """kubectl's `labels.kubernetes\\.io/os` as jsonpath-ng's `labels."kubernetes.io/os"`."""
-    if "\\." not in path:
-        return path
-    parts = re.split(r"(?<!\\)\.", path)
-    return ".".join(f'"{p.replace(chr(92) + ".", ".")}"' if "\\." in p else p for p in parts)
 
 
 def _show(value: Any) -> str:

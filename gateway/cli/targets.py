@@ -7,8 +7,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from gateway.catalog import CATALOG, Kind
+from gateway.catalog import CATALOG, Catalog, Kind
 
 # `ds` is kubectl's DaemonSet; the gateway serves none, and people type it for a DataSource (CDI's is `das`)
 EXTRA_NAMES = {"ds": "datasources"}
@@ -26,17 +27,35 @@ class Target:
     names: tuple[str, ...] = ()
 
 
-def kind_of(word: str) -> Kind:
+def kind_of(word: str, catalog: Catalog = CATALOG) -> Kind:
     """The kind a word names: short name, singular, plural, kind, or the gateway's collection."""
-    found = CATALOG.lookup(EXTRA_NAMES.get(word.lower(), word))
+    found = catalog.lookup(EXTRA_NAMES.get(word.lower(), word))
     if found is None or found.part:
-        raise TargetError(f"unknown kind {word!r}{_did_you_mean(word)} (GET /catalog lists the kinds and their names)")
+        raise TargetError(
+            f"unknown kind {word!r}{_did_you_mean(word, catalog)} (GET /catalog lists the kinds and their names)"
+        )
     return found
 
 
-def _did_you_mean(word: str) -> str:
+def served_catalog(document: dict[str, Any]) -> Catalog:
+    """The kinds a gateway's GET /catalog lists, declared ones too, as a catalogue to look words up in
+    (the API's plural is not listed there: the collection stands in for it)."""
+    catalog = Catalog()
+    for entry in document.get("kinds") or []:
+        if entry.get("subEntity") or not entry.get("apiVersion"):
+            continue
+        group, _, version = str(entry["apiVersion"]).rpartition("/")
+        collection = str(entry["collection"])
+        short = tuple(str(n) for n in entry.get("shortNames") or ())
+        catalog.add_kind(Kind(str(entry["kind"]), group, version, collection, collection, bool(entry["namespaced"]),
+                              short_names=short))  # fmt: skip
+    catalog.freeze()
+    return catalog
+
+
+def _did_you_mean(word: str, catalog: Catalog) -> str:
     """The closest names, one for each kind (`virtualmachine`, not also `virtualmachines`)."""
-    names = {name: kind.name for kind in CATALOG.collections() if not kind.part for name in _names(kind)}
+    names = {name: kind.name for kind in catalog.collections() if not kind.part for name in _names(kind)}
     names.update({name: collection for name, collection in EXTRA_NAMES.items()})
     close = difflib.get_close_matches(word.lower(), sorted(names), n=10, cutoff=0.6)
     one_each = list({names[name]: name for name in reversed(close)}.values())[::-1][:3]
@@ -47,7 +66,7 @@ def _names(kind: Kind) -> tuple[str, ...]:
     return (kind.collection, kind.plural, kind.name.lower(), kind.plural.removesuffix("s"), *kind.short_names)
 
 
-def targets(words: Sequence[str]) -> list[Target]:
+def targets(words: Sequence[str], catalog: Catalog = CATALOG) -> list[Target]:
     """`KIND[,KIND...] [NAME...]` or `KIND/NAME...`, as kubectl's resource builder takes them."""
     if not words:
         raise TargetError("name a kind: vm, vmi, pvc, dv, ... (GET /catalog lists them)")
@@ -57,11 +76,11 @@ def targets(words: Sequence[str]) -> list[Target]:
             kind, slash, name = word.partition("/")
             if not slash or not kind or not name or "/" in name:
                 raise TargetError(f"{word!r}: give every object as KIND/NAME once one is given so")
-            found.append(Target(kind_of(kind), (name,)))
+            found.append(Target(kind_of(kind, catalog), (name,)))
         return found
     if any("/" in word for word in words[1:]):
         raise TargetError("there is no need to give a kind twice: use KIND NAME... or KIND/NAME...")
-    kinds = [kind_of(word) for word in words[0].split(",") if word]
+    kinds = [kind_of(word, catalog) for word in words[0].split(",") if word]
     if not kinds:
         raise TargetError(f"{words[0]!r} names no kind")
     return [Target(kind, tuple(words[1:])) for kind in dict.fromkeys(kinds)]

@@ -7,6 +7,7 @@ into catalogue lookups and store reads; it knows nothing of Flask.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from gateway.catalog import Catalog, Entity, Kind, Link, ObjectRef, Query, Refer
 from gateway.catalog.kinds import meta
 from gateway.catalog.names import NameRule, name_problem
 from gateway.catalog.selectors import LabelSelector
+from gateway.documents.declared import DeclaredLinks
 from gateway.documents.pages import paginate
 from gateway.documents.representation import render, rendered
 from gateway.documents.sparse import NO_FIELDS, Fields, parse_fields
@@ -44,6 +46,12 @@ class Documents:
         # the catalogue and the limits are fixed for the life of the app: a tree depends on its text
         # and the kinds it starts from only; a refused one raises again each time (errors are not kept)
         self._follow_tree = functools.lru_cache(maxsize=FOLLOW_TREES)(self._checked_tree)
+        self.declared: DeclaredLinks | None = None
+        """Where declared links come from, and what became of each source (GET /catalog's `declared`)."""
+
+    def catalogue_changed(self) -> None:
+        """Declarations were applied: a follow tree was checked against the old links."""
+        self._follow_tree.cache_clear()
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -247,7 +255,9 @@ class Documents:
             },
         }
 
-    def catalog_document(self) -> dict[str, Any]:
+    def catalog_document(self, served: Collection[str] | None = None) -> dict[str, Any]:
+        """Every kind and its links; a kind the cluster does not serve says so (`served`: the kinds it
+        serves, None where everything loaded is served), and so does each source of declared links."""
         kinds = []
         for k in self.catalog.kinds():
             kinds.append(
@@ -271,7 +281,11 @@ class Documents:
                     ],
                 }
             )
-        return {"kind": "Catalog", "href": "/catalog", "kinds": kinds}
+            if served is not None and not k.part and k.name not in served:
+                kinds[-1]["served"] = False
+        statuses = self.declared.statuses() if self.declared is not None else []
+        declared = {"declared": [status.document() for status in statuses]} if statuses else {}
+        return {"kind": "Catalog", "href": "/catalog", "kinds": kinds, **declared}
 
 
 def checked_name(value: str, rule: NameRule, parameter: str, what: str) -> str:

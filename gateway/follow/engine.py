@@ -20,7 +20,7 @@ import orjson
 
 from gateway.catalog import Catalog, Computed, Entity, Link, Named, ObjectRef, Selected, href_for, part_entity
 from gateway.catalog.kinds import meta
-from gateway.follow.followers import Target, explained, follow_one
+from gateway.follow.followers import Target, ask, explained, follow_one, get_all
 from gateway.follow.paths import DEFAULT_LIMITS, FollowLimits, TooLarge
 from gateway.follow.policy import Policy, scope_of
 from gateway.follow.registry import HandlerRegistry
@@ -86,10 +86,33 @@ class FollowEngine:
             results = handler(store, self.catalog, link, parents)
         else:
             results = [follow_one(store, self.catalog, link, p) for p in parents]
-        return self._reasoned(store, link, parents, results, policy)
+        views = None
+        # a view that is `follow.attribution.Attributing`, found without isinstance(): a runtime-checkable
+        # Protocol's check costs ~15 us, a fifth of a built page at 13 links (docs/benchmarks.md section 10)
+        attributed: Callable[[Entity], Store | None] | None = getattr(store, "attributed", None)
+        if attributed is not None:
+            views = [attributed(p) for p in parents]
+            # a path-dependent link's names are derived anew each time (not kept in the memo): its
+            # targets say them, one per name it asked for, found or not
+            by_targets = isinstance(link.resolver, Named) and bool(link.via)
+            for parent, view, targets in zip(parents, views, results, strict=True):
+                if view is None:
+                    continue
+                if by_targets:
+                    for target in targets:
+                        view.get(target.ref if target.obj is None and target.ref is not None else _ref(target))
+                else:  # what this parent alone reads, recorded for its root
+                    ask(view, link, parent)
+        return self._reasoned(store, link, parents, results, policy, views)
 
     def _reasoned(
-        self, store: Store, link: Link, parents: list[Entity], results: list[list[Target]], policy: Policy | None
+        self,
+        store: Store,
+        link: Link,
+        parents: list[Entity],
+        results: list[list[Target]],
+        policy: Policy | None,
+        views: list[Store | None] | None = None,
     ) -> list[list[Target]]:
         """Each missing named target with its reason, read from its probe only where the caller may
         know of the target and read the probe; else Forbidden, unread. Read for a target the caller may
@@ -109,6 +132,9 @@ class FollowEngine:
             t for targets, tell in zip(results, told, strict=True) for t, ok in zip(targets, tell, strict=True) if ok
         ]
         reasons = explained(store, resolver.missing, asked)
+        for view, targets, tell in zip(views or (), results, told, strict=False):
+            if view is not None:  # the probes read for this parent's targets, recorded for its root
+                get_all(view, {t.probe for t, ok in zip(targets, tell, strict=True) if ok and t.probe is not None})
         return [
             [_explained(t, reasons, ok) for t, ok in zip(targets, tell, strict=True)]
             for targets, tell in zip(results, told, strict=True)

@@ -7,13 +7,12 @@ became the bottleneck of `/vms?follow=...`; these resolve N parents with one lis
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Hashable
 
 from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Referrers, Selected, named_refs
 from gateway.catalog.selectors import LabelSelector
-from gateway.follow.followers import Target, get_all, selected_targets
+from gateway.follow.followers import Target, get_all, selected_targets, with_join_keys
 from gateway.follow.registry import HandlerRegistry
 from gateway.store import Store
 
@@ -44,10 +43,7 @@ def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Ent
     hint = None
     if resolver.join is not None:  # each parent's join keys (what may match it), and all of them for the read
         join = resolver.join
-        queries = [
-            dataclasses.replace(q, joined=(join, frozenset(join.parent(p)))) if q is not None else None
-            for p, q in zip(parents, queries, strict=True)
-        ]
+        queries = [with_join_keys(q, join, p) if q is not None else None for p, q in zip(parents, queries, strict=True)]
         hint = (join, frozenset(k for q in queries if q is not None and q.joined for k in q.joined[1]))
     groups: dict[tuple[str, str | None], list[Query]] = defaultdict(list)
     for q in queries:

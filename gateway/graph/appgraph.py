@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from gateway.catalog import Catalog, Entity, Link, Query, href_for, refs
 from gateway.catalog.selectors import LabelSelector
@@ -66,6 +66,9 @@ class Piece:
     """(id, kind, name, provisioningState) of each PVC and NetworkAttachmentDefinition it uses."""
     services: tuple[tuple[str, str], ...]
     """(id, name) of each Service selecting it that the caller may get."""
+    declared: tuple[tuple[str, str, str, str], ...] = ()
+    """(id, type, name, direction) of each object a user-declared link connects it to, that the caller
+    may know of: Outbound along a link of its own, Inbound from an object whose link names it (`inverse`)."""
 
 
 class KeepsPieces(Protocol):
@@ -74,6 +77,20 @@ class KeepsPieces(Protocol):
     rebuilds only the pieces of the workloads that changed."""
 
     def __call__(self, of: Entity, store: Store, access: Policy | None, build: Callable[[Store], Piece]) -> Piece: ...
+
+
+@runtime_checkable
+class KeepsPiecesTogether(Protocol):
+    """Keeps pieces as `KeepsPieces` does, and builds those it lacks together: `build` resolves them
+    all at once (one read per kind per step) through a store view that records each one's reads."""
+
+    def together(
+        self,
+        workloads: list[Entity],
+        store: Store,
+        access: Policy | None,
+        build: Callable[[Store, list[Entity]], list[Piece]],
+    ) -> list[Piece]: ...
 
 
 class ApplicationGraphBuilder:
@@ -104,6 +121,8 @@ class ApplicationGraphBuilder:
         kept = self.kept
         if kept is None:  # all together: one read per kind per step (what direct reads need)
             pieces = self.pieces(store, workloads, access)
+        elif isinstance(kept, KeepsPiecesTogether):  # those it lacks together, each kept with its own reads
+            pieces = kept.together(workloads, store, access, lambda view, some: self.pieces(view, some, access))
         else:  # one by one, each kept with its own reads
             pieces = [kept(w, store, access, self._one(w, access)) for w in workloads]
         return self._assemble(workloads, pieces)
@@ -115,13 +134,37 @@ class ApplicationGraphBuilder:
         for i, w in enumerate(workloads):
             by_kind[w.kind.name].append(i)
         services: list[tuple[tuple[str, str], ...]] = [()] * len(workloads)
+        declared: list[list[tuple[str, str, str, str]]] = [[] for _ in workloads]
         for kind, indexes in by_kind.items():
             members = [workloads[i] for i in indexes]
             link = self.catalog.all_links(kind)["services"]
             found = self.engine.resolve(store, link, members, access)
             for i, w, targets in zip(indexes, members, found, strict=True):
                 services[i] = tuple(self._services(w, link, targets, access))
-        return [self._piece(w, g, selecting) for w, g, selecting in zip(workloads, graphs, services, strict=True)]
+            # links users declared to or from this kind connect their objects: one read per link
+            for link in self.catalog.all_links(kind).values():
+                if link.declared is None or link.via:
+                    continue
+                found = self.engine.resolve(store, link, members, access)
+                for i, w, targets in zip(indexes, members, found, strict=True):
+                    declared[i].extend(self._connected(w, link, targets, access))
+        return [
+            self._piece(w, g, selecting, tuple(dict.fromkeys(linked)))
+            for w, g, selecting, linked in zip(workloads, graphs, services, declared, strict=True)
+        ]
+
+    def _connected(
+        self, workload: Entity, link: Link, targets: list[Target], access: Policy | None
+    ) -> Iterator[tuple[str, str, str, str]]:
+        """The objects a declared link leads to from the workload, that the caller may know of."""
+        assert link.declared is not None
+        direction = "Inbound" if link.declared.inverse else "Outbound"
+        for target in targets:
+            if target.obj is None:
+                continue
+            if access is None or access.knows(link, target, workload.namespace):
+                found = self.engine.target_entity(workload, link.rel, target)
+                yield found.href, resource_type(found.kind.name, found.kind.group), found.name, direction
 
     def _one(self, workload: Entity, access: Policy | None) -> Callable[[Store], Piece]:
         return lambda view: self.pieces(view, [workload], access)[0]
@@ -137,7 +180,13 @@ class ApplicationGraphBuilder:
                 service = self.engine.target_entity(workload, link.rel, target)
                 yield service.href, service.name
 
-    def _piece(self, workload: Entity, graph: Node, services: tuple[tuple[str, str], ...]) -> Piece:
+    def _piece(
+        self,
+        workload: Entity,
+        graph: Node,
+        services: tuple[tuple[str, str], ...],
+        declared: tuple[tuple[str, str, str, str], ...] = (),
+    ) -> Piece:
         nodes = flat(graph)[1:]
         outputs = [self._output(n) for n in nodes]
         resource = {
@@ -152,7 +201,7 @@ class ApplicationGraphBuilder:
             kind = n["objectReference"]["kind"]
             if kind in SHARED_KINDS and out["id"] not in shared:
                 shared[out["id"]] = (out["id"], kind, out["name"], out["provisioningState"])
-        return Piece(resource, tuple(shared.values()), services)
+        return Piece(resource, tuple(shared.values()), services, declared)
 
     def _assemble(self, workloads: list[Entity], pieces: list[Piece]) -> dict[str, Any]:
         resources: dict[str, Resource] = {}
@@ -171,6 +220,17 @@ class ApplicationGraphBuilder:
                 })  # fmt: skip
                 entry["connections"].append({"id": w.href, "direction": "Outbound"})
                 resources[w.href]["connections"].append({"id": service_id, "direction": "Inbound"})
+        for w, piece in zip(workloads, pieces, strict=True):
+            for other_id, kind_type, name, direction in piece.declared:
+                entry = resources.setdefault(other_id, {
+                    "id": other_id, "type": kind_type, "name": name,
+                    "resources": [], "connections": [], "provisioningState": "Succeeded",
+                })  # fmt: skip
+                back = "Outbound" if direction == "Inbound" else "Inbound"
+                if {"id": w.href, "direction": back} not in entry["connections"]:
+                    entry["connections"].append({"id": w.href, "direction": back})
+                if {"id": other_id, "direction": direction} not in resources[w.href]["connections"]:
+                    resources[w.href]["connections"].append({"id": other_id, "direction": direction})
         for dep_id, used_by in users.items():
             if len(used_by) < 2:
                 continue

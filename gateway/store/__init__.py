@@ -80,6 +80,20 @@ class Lagging(Protocol):
 
 
 @runtime_checkable
+class Recatalogued(Protocol):
+    """Indexes what objects name by the catalogue's links: told when declared links are applied."""
+
+    def catalogue_changed(self) -> None: ...
+
+
+@runtime_checkable
+class Discovering(Protocol):
+    """Asks the cluster which kinds it serves: the kinds it served when last asked (None: not yet asked)."""
+
+    def served_kinds(self) -> Collection[str] | None: ...
+
+
+@runtime_checkable
 class PerRequest(Protocol):
     """Gives each request a view of its own over the request's counted reads (direct mode: a memo)."""
 

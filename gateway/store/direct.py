@@ -29,6 +29,14 @@ class DirectStore:
         self._discovered_at = 0.0
         self._lock = threading.Lock()
 
+    def served_kinds(self) -> Collection[str] | None:
+        served = self._served
+        return None if served is None else set(served)
+
+    def catalogue_changed(self) -> None:
+        """Declared kinds or links were applied: the next read asks which kinds the cluster serves."""
+        self._served = None
+
     def _kind(self, name: str) -> tuple[Kind, Served | None]:
         """The kind and where the cluster serves it; discovery is asked again every
         `discovery_seconds`, and at once after a list of a kind believed served answers 404."""

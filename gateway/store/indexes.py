@@ -59,13 +59,26 @@ class ObjectIndex:
         self._by_namespace[(kind, key[1])][key[2]] = obj
         for label, value in labels_of(obj).items():
             self._by_label[(kind, str(label), str(value))].add(key)
-        refs = set(self._catalog.references(self._catalog.kind(kind), obj))
+        self._index_links(key, obj)
+
+    def _index_links(self, key: Key, obj: Object) -> None:
+        kind = key[0]
+        known = self._catalog.known(kind)
+        refs = set(self._catalog.references(known, obj)) if known is not None else set()
         self._references[key] = refs
         for ref in refs:
             self._referrers[ref].add(key)
-        for join in self._joins[kind]:
+        for join in self._joins.get(kind, ()):
             for join_key in join.candidate(obj):
                 self._by_join[(kind, join, join_key)].add(key)
+
+    def reindex(self) -> None:
+        """The catalogue took other entries (declared links applied at run time): what each object
+        names, and its join keys, indexed again from them."""
+        self._joins = {k.name: self._catalog.joins(k.name) for k in self._catalog.kinds()}
+        self._referrers, self._references, self._by_join = defaultdict(set), {}, defaultdict(set)
+        for key, obj in self._objects.items():
+            self._index_links(key, obj)
 
     def remove(self, kind: str, obj: Object) -> None:
         key = key_of(kind, obj)
@@ -78,7 +91,7 @@ class ObjectIndex:
             self._by_label[(kind, str(label), str(value))].discard(key)
         for ref in self._references.pop(key, ()):
             self._referrers[ref].discard(key)
-        for join in self._joins[kind]:
+        for join in self._joins.get(kind, ()):
             for join_key in join.candidate(old):
                 self._by_join[(kind, join, join_key)].discard(key)
 
@@ -123,7 +136,7 @@ class ObjectIndex:
 
     def _candidates(self, query: Query) -> Iterable[Object]:
         # narrow by the most selective index at hand, then let query.matches decide
-        if query.joined is not None and query.joined[0] in self._joins[query.kind]:
+        if query.joined is not None and query.joined[0] in self._joins.get(query.kind, ()):
             join, keys = query.joined
             return self._objects_at({k for key in keys for k in self._by_join.get((query.kind, join, key), ())})
         equalities = query.selector.equalities()

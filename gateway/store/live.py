@@ -73,6 +73,10 @@ class KindStats:
         self.last_error, self.failing_since = "", 0.0
 
 
+_JITTER = random.Random()
+"""The backoff's own generator: the module's shared one is the application's (and a test's seed)."""
+
+
 @dataclass
 class Backoff:
     """Exponential backoff with full jitter, so replicas do not retry in step."""
@@ -83,7 +87,7 @@ class Backoff:
 
     def next(self) -> float:
         self.attempt += 1
-        return random.uniform(0, min(self.cap, self.base * 2**self.attempt))
+        return _JITTER.uniform(0, min(self.cap, self.base * 2**self.attempt))
 
     def reset(self) -> None:
         self.attempt = 0
@@ -125,28 +129,37 @@ class Listed:
 
 
 def list_then_watch(
-    api: KubeApi, served: Served, since: str | None, page_size: int, watch_seconds: float
+    api: KubeApi,
+    served: Served,
+    since: str | None,
+    page_size: int,
+    watch_seconds: float,
+    *,
+    namespace: str | None = None,
+    selector: str = "",
 ) -> Iterator[Page | Listed | Watching | dict[str, Any]]:
     """One kind's objects, in the style of kopf's `continuous_watch`: each `Page` of a list and then
     `Listed` (unless resuming `since` a resourceVersion), `Watching` once the watch is open, then
     each watch event (a dict with `type` and `object`), until the watch ends (its timeout, or cut:
     the caller resumes from the last resourceVersion it saw). Pages are given one by one, so a
     page's raw objects are let go once the caller has taken what it keeps of them.
-    A 410 Gone raises `_Gone` (list again); other errors are the API's."""
+    A 410 Gone raises `_Gone` (list again); other errors are the API's. `namespace` and `selector`
+    (a label selector) narrow what is listed and watched: the declared links' ConfigMaps."""
+    path, narrowed = served.path(namespace), {"labelSelector": selector} if selector else {}
     if since is None:
-        query: dict[str, Any] = {"limit": page_size}
+        query: dict[str, Any] = {"limit": page_size, **narrowed}
         while True:
-            page = api.get_json(served.path(), query)
+            page = api.get_json(path, query)
             meta = page.get("metadata") or {}
             yield Page(page.get("items") or [])
             del page
             if not meta.get("continue"):
                 break
-            query = {"limit": page_size, "continue": meta["continue"]}
+            query = {"limit": page_size, "continue": meta["continue"], **narrowed}
         since = str(meta.get("resourceVersion") or "")
         yield Listed(since)
-    query = {"resourceVersion": since, "allowWatchBookmarks": "true", "timeoutSeconds": int(watch_seconds)}
-    events = api.watch(served.path(), query, watch_seconds + 30)
+    query = {"resourceVersion": since, "allowWatchBookmarks": "true", "timeoutSeconds": int(watch_seconds), **narrowed}
+    events = api.watch(path, query, watch_seconds + 30)
     yield Watching()
     opened, seen = time.monotonic(), 0
     for event in events:
@@ -160,7 +173,7 @@ def list_then_watch(
     if not seen and time.monotonic() - opened < min(1.0, watch_seconds / 2):
         # ended at once with nothing in it: not the server's timeout, so wait before the next one
         # rather than reconnecting in a tight loop
-        raise ApiError(0, "Disconnected", f"the watch of {served.path()} ended as soon as it opened")
+        raise ApiError(0, "Disconnected", f"the watch of {path} ended as soon as it opened")
 
 
 class Reflector:
@@ -332,8 +345,8 @@ class WatchCache:
 
     def _discover(self) -> None:
         backoff = Backoff(cap=5.0)
-        kinds = [k for k in self.catalog.kinds() if not k.part]
         while not self._closing.is_set():
+            kinds = [k for k in self.catalog.kinds() if not k.part]  # declared kinds come and go
             try:
                 self._adopt_discovery(self.api.discover(kinds))
                 backoff.reset()
@@ -361,6 +374,25 @@ class WatchCache:
             self._stop_watch(kind)
             if kind in served and self._pins[kind]:  # a live stream reads it: it hears of its objects now
                 self._watch(kind, served[kind])
+
+    def served_kinds(self) -> Collection[str] | None:
+        served = self._served
+        return None if served is None else set(served)
+
+    def catalogue_changed(self) -> None:
+        """Declared kinds or links were applied: a kind the catalogue no longer has is no longer watched
+        (its objects go, as deletions), what every held object names is indexed again, and the API
+        server is asked now which kinds it serves (a new declared kind is watched on first use)."""
+        known = {k.name for k in self.catalog.kinds()}
+        for kind in [k for k in list(self._stats) if k not in known]:
+            self._stop_watch(kind)
+            self._stats.pop(kind, None)
+        with self.lock:
+            self.index.reindex()
+        try:
+            self._adopt_discovery(self.api.discover([k for k in self.catalog.kinds() if not k.part]))
+        except ApiError:
+            self.rediscover()  # the discovery thread retries with its backoff
 
     def _stop_watch(self, kind: str) -> None:
         with self._start_lock:

@@ -51,6 +51,11 @@ class SnapshotStore:
     def __len__(self) -> int:
         return len(self._index)
 
+    def catalogue_changed(self) -> None:
+        """Declared links were applied: what each object names is indexed again (its kinds were
+        fixed when it was loaded)."""
+        self._index.reindex()
+
     def get(self, ref: ObjectRef) -> Object | None:
         return self._index.get(ref)
 

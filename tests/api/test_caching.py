@@ -90,7 +90,7 @@ def test_a_change_to_any_object_in_the_answer_changes_the_etag(emulator: Emulato
         cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated", "namespace": "demo"}})
         again = revalidate(live, "/namespaces/demo/vms/fedora", changed.headers["ETag"], follow="volumes.pvc")
         assert again.status_code == 304 and Gateway.reads(again) == 0
-    app.extensions["gateway"].store.close()
+    app.extensions["gateway"].close()
 
 
 def test_a_body_on_a_get_is_never_answered_from_memory(fresh: Gateway) -> None:

@@ -259,7 +259,7 @@ def guarded(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
         with serving(app) as served:
             yield served
-        app.extensions["gateway"].store.close()
+        app.extensions["gateway"].close()
 
 
 def sign_in(page: Page, token: str) -> None:

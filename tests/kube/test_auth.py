@@ -86,7 +86,7 @@ def watched(policy: KubeApiServer, tmp_path: Path) -> Iterator[Gateway]:
     app = create_app(config)
     with serving(app) as served:
         yield served
-    app.extensions["gateway"].store.close()
+    app.extensions["gateway"].close()
 
 
 def test_no_token_or_a_bad_one_is_401_and_probes_stay_open(gateway: Gateway) -> None:

@@ -34,7 +34,7 @@ def test_every_staging_module_of_the_pinned_release_is_replaced_by_its_published
 
 
 def test_every_crd_the_catalogue_reads_is_served_with_its_names_and_scope(apiserver: KubeApiServer) -> None:
-    table = {(row["group"], row["kind"]): row for row in crd_table()}
+    table = {(row["group"], row["kind"]): row for row in crd_table() if not row.get("declared")}
     builtin = {"", "apps", "storage.k8s.io"}
     crd_kinds = [k for k in CATALOG.kinds() if not k.part and k.group not in builtin]
     assert {(k.group, k.name) for k in crd_kinds} == set(table)

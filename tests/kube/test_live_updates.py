@@ -24,7 +24,7 @@ def live(apiserver: KubeApiServer, tmp_path: Path) -> Iterator[Gateway]:
     app = create_app(live_config(apiserver.kubeconfig(tmp_path / "kc"), heartbeat_seconds=0.2, max_subscribers=3))
     with serving(app) as gateway:
         yield gateway
-    app.extensions["gateway"].store.close()
+    app.extensions["gateway"].close()
 
 
 def vm(name: str, namespace: str) -> dict[str, Any]:

@@ -37,8 +37,8 @@ def test_a_refused_connection_says_so_and_is_logged_once_per_outage(
         try:
             eventually(lambda: gateway.get("/readyz").status_code == 200, timeout=30, interval=0.1)
         finally:
+            app.extensions["gateway"].close()  # before the relay: the API server going away then is an outage
             relay.close()
-    app.extensions["gateway"].store.close()
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert [w for w in warnings if "connection refused" in w] == [
         f"cannot reach the API server at https://127.0.0.1:{port}: connection refused "

@@ -73,6 +73,9 @@ def test_the_deployment_starts_as_its_manifest_says_and_its_probes_answer(
     with _run(apiserver, deployment, tmp_path / "serviceaccount", log) as (process, url):
         for probe in ("livenessProbe", "readinessProbe"):
             eventually(lambda probe=probe: _probe(process, url, container[probe]), timeout=60, interval=0.2)
+        # declared links are read from the ConfigMaps of the pod's own namespace, found from its service account
+        reason = requests.get(url + "/readyz", timeout=10).json()["reason"]
+        assert f"kubevirt-gateway.io/links=true in {deployment['metadata']['namespace']}" in reason
         # a caller's token, reviewed by the gateway with the pod's own ServiceAccount
         answer = requests.get(f"{url}/namespaces/demo/vms/fedora", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                               timeout=10)  # fmt: skip

@@ -74,7 +74,7 @@ def watched(emulator: EmulatorServer, tmp_path: Path) -> Iterator[Gateway]:
     app = gateway_on(emulator, tmp_path, cache="watch", auth_cache_seconds=0.5)
     with serving(app) as gateway:
         yield gateway
-    app.extensions["gateway"].store.close()
+    app.extensions["gateway"].close()
 
 
 def test_a_rejected_token_is_reviewed_once_while_remembered(

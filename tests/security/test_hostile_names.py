@@ -119,7 +119,7 @@ def test_hostile_names_on_the_live_stores(cache: str, token: str, tmp_path: Path
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
             assert ok.status_code == 200 and "data" not in ok.json() and ok.json()["dataKeys"]
         if cache == "watch":
-            app.extensions["gateway"].store.close()
+            app.extensions["gateway"].close()
 
 
 def test_api_paths_quote_every_segment() -> None:

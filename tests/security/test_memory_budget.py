@@ -38,7 +38,7 @@ def gateway(cluster: Cluster, tmp_path: Path) -> Iterator[Gateway]:
         app = create_app(live_config(emulator.kubeconfig(tmp_path / "kc"), answer_cache_mb=BUDGET_MB))
         with serving(app) as served:
             yield served
-        app.extensions["gateway"].store.close()
+        app.extensions["gateway"].close()
 
 
 def test_distinct_selectors_over_a_whole_namespace_stay_within_the_budget(gateway: Gateway, cluster: Cluster) -> None:

@@ -93,4 +93,4 @@ def test_live_stores_never_leak(cache: str, tmp_path: Path, caplog: pytest.LogCa
             raw = requests.get(emulator.url + "/api/v1/namespaces/demo/secrets/ssh-key", timeout=10).text
             assert FORMS[2] in raw
         if cache == "watch":
-            app.extensions["gateway"].store.close()
+            app.extensions["gateway"].close()

@@ -96,7 +96,7 @@ def test_malformed_objects_are_served_unlinked_and_counted(cache: str, tmp_path:
                 assert 'gateway_malformed_objects{kind="VirtualMachine"} 1.0' in metrics
                 assert 'gateway_malformed_objects{kind="PersistentVolumeClaim"} 1.0' in metrics
         if cache == "watch":
-            app.extensions["gateway"].store.close()
+            app.extensions["gateway"].close()
 
 
 def test_the_byte_budget_refuses_while_building_and_costs_little() -> None:

@@ -293,9 +293,10 @@ def test_live_streams_hold_no_thread_so_probes_and_pages_answer_beside_many(tmp_
 
 
 def test_probes_answer_while_a_first_application_graph_of_many_vms_is_built(tmp_path: Path) -> None:
-    """The first graph of 1,500 VMs builds its pieces for a second or more on one greenlet; it
-    gives way between pieces, so the probe is answered all along. Counted: probes answered in the
-    second half of the graph's request (a worker held until the graph is done answers none there)."""
+    """The first graph of 1,500 VMs builds its pieces batch by batch on one greenlet; it gives way
+    between batches, so the probe is answered all along. Counted: probes (sent one after another)
+    answered while the graph's request was going on (a worker held until the graph is done answers
+    at most the one that came first)."""
     from tests.support.emulated import FAST
     from tests.support.emulator.cluster import Cluster
     from tests.support.emulator.server import EmulatorServer
@@ -329,8 +330,7 @@ def test_probes_answer_while_a_first_application_graph_of_many_vms_is_built(tmp_
                 answered.append(time.monotonic())
             graph.join()
             assert len(span) == 2, "the graph was answered"
-            second_half = (span[0] + span[1]) / 2
-            assert len([t for t in answered if second_half <= t < span[1]]) >= 5, answered
+            assert len([t for t in answered if span[0] < t < span[1]]) >= 5, (span, answered)
 
 
 def test_the_thread_worker_is_still_there_to_choose() -> None:

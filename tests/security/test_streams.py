@@ -42,7 +42,7 @@ def streaming(cluster: Cluster, tmp_path: Path, heartbeat: float, recheck: float
         app = create_app(config)
         with serving(app) as served:
             yield served
-        app.extensions["gateway"].store.close()
+        app.extensions["gateway"].close()
 
 
 @pytest.fixture

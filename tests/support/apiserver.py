@@ -2,7 +2,8 @@
 
 One `KubeApiServer` runs etcd (data on tmpfs, no fsync) and kube-apiserver on
 free loopback ports, with RBAC, a service-account issuer and keys, static
-tokens for the test users, and the CRDs of crds.yaml. `Kube` is a small REST
+tokens for the test users, the CRDs of crds.yaml, and the aggregation layer as
+kubeadm configures it (a front-proxy CA and the proxy client certificate it signs). `Kube` is a small REST
 client over requests for arranging test data: it is the test's hands, never
 the gateway's (the gateway reads through its own adapter).
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import trustme
 import yaml
 
 from gateway.catalog import CATALOG
@@ -33,6 +35,8 @@ CRDS = Path(__file__).with_name("crds.yaml")
 START_SECONDS = 60.0
 
 ADMIN_TOKEN = "admin-token"
+FRONT_PROXY_NAME = "front-proxy-client"
+"""The common name of the API server's proxy client certificate, its one allowed request-header name."""
 # static-token users: token -> (name, groups); RBAC bindings decide what each may do
 USERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ADMIN_TOKEN: ("admin", ("system:masters",)),
@@ -54,6 +58,7 @@ EXTRA_RESOURCES = {
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): ("customresourcedefinitions", False),
     ("apps/v1", "Deployment"): ("deployments", True),
     ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True),
+    ("apiregistration.k8s.io/v1", "APIService"): ("apiservices", False),
 }
 RESOURCES = {(k.api_version, k.name): (k.plural, k.namespaced) for k in CATALOG.kinds() if not k.part} | EXTRA_RESOURCES
 # set by the API server; a test object carrying them could not be created
@@ -88,6 +93,11 @@ def crd(entry: dict[str, Any]) -> dict[str, Any]:
 
 def crd_table() -> list[dict[str, Any]]:
     return list(yaml.safe_load(CRDS.read_text()))
+
+
+# the kinds examples/links/ declares (crds.yaml's `declared:` rows), for the tests' hands to create
+RESOURCES |= {(f"{row['group']}/{row['version']}", row["kind"]): (row["plural"], row.get("scope") != "Cluster")
+              for row in crd_table() if row.get("declared")}  # fmt: skip
 
 
 class KubeError(Exception):
@@ -267,6 +277,14 @@ class KubeApiServer:
         self.url = f"https://127.0.0.1:{self.port}"
         self.ca_file = str(self.workdir / "certs/apiserver.crt")
         self._write_credentials()
+        # the aggregation layer as kubeadm configures it: a front-proxy CA of its own, which signs the certificate
+        # the API server presents to aggregated API servers; it publishes the CA and names in
+        # kube-system/extension-apiserver-authentication. Elliptic-curve keys: made in milliseconds
+        self.front_proxy_ca = trustme.CA()
+        self.front_proxy_ca.cert_pem.write_to_path(str(self.workdir / "front-proxy-ca.crt"))
+        proxy_client = self.front_proxy_ca.issue_cert(common_name=FRONT_PROXY_NAME)
+        proxy_client.cert_chain_pems[0].write_to_path(str(self.workdir / "front-proxy-client.crt"))
+        proxy_client.private_key_pem.write_to_path(str(self.workdir / "front-proxy-client.key"))
         peer = f"http://127.0.0.1:{self.peer_port}"
         self.etcd = Process("etcd", [
             str(self.bin / "etcd"), "--name", "test", "--data-dir", str(self.workdir / "etcd"),
@@ -291,6 +309,11 @@ class KubeApiServer:
             # a loopback address cannot be the kubernetes Service's endpoint; nothing here needs one
             "--endpoint-reconciler-type=none",
             f"--watch-cache={'true' if watch_cache else 'false'}", "--profiling=false",
+            f"--requestheader-client-ca-file={self.workdir / 'front-proxy-ca.crt'}",
+            f"--requestheader-allowed-names={FRONT_PROXY_NAME}", "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group", "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={self.workdir / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={self.workdir / 'front-proxy-client.key'}",
         ], self.workdir / "kube-apiserver.log")  # fmt: skip
         self.api = Kube(self.url, ADMIN_TOKEN, self.ca_file)
 

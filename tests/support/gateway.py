@@ -16,7 +16,6 @@ from gateway.api.responses import READS_HEADER
 from gateway.app import create_app
 from gateway.catalog import CATALOG
 from gateway.config import Config
-from gateway.store.live import WatchCache
 from gateway.store.snapshot import SnapshotStore
 
 
@@ -78,9 +77,7 @@ def gateway_over(kubeconfig: str, **settings: Any) -> Iterator[Gateway]:
     app = create_app(live_config(kubeconfig, **settings))
     with serving(app) as gateway:
         yield gateway
-    store = app.extensions["gateway"].store
-    if isinstance(store, WatchCache):
-        store.close()
+    app.extensions["gateway"].close()
 
 
 @contextmanager

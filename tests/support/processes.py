@@ -38,7 +38,7 @@ def _until_ready(process: subprocess.Popen[str], url: str, probe: str) -> Iterat
             pytest.fail(f"the gateway exited before it was ready: {output}")
         try:
             return requests.get(url + probe, timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still starting on a busy machine
             return False
 
     try:
