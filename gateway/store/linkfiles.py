@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gateway.catalog import DeclarationError, Declarations, parse_link_catalog
+from gateway.store.manifests import files_in
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -24,14 +25,4 @@ def read_link_files(paths: Sequence[str | Path]) -> list[Declarations]:
 
 
 def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-            if not found:
-                raise DeclarationError(str(path), None, "", "no *.yaml or *.yml files here")
-            yield from found
-        elif path.is_file():
-            yield path
-        else:
-            raise DeclarationError(str(path), None, "", "no such file or directory")
+    return files_in(paths, SUFFIXES, lambda path, why: DeclarationError(str(path), None, "", why))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,18 +145,26 @@ def load_text(text: str, source: str, catalog: Catalog, default_namespace: str, 
     return result
 
 
-def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
+def files_in(
+    paths: Sequence[str | Path], suffixes: Sequence[str], refuse: Callable[[Path, str], Exception]
+) -> Iterator[Path]:
+    """Each path that is a file, and the files under each directory (recursively, by name) whose name
+    ends in one of `suffixes`; `refuse(path, why)` is raised for a path that is neither, or an empty directory."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.suffix in suffixes and p.is_file())
             if not found:
-                raise ManifestError(str(path), f"no {', '.join('*' + s for s in SUFFIXES)} files here")
+                raise refuse(path, f"no {', '.join('*' + s for s in suffixes)} files here")
             yield from found
         elif path.is_file():
             yield path
         else:
-            raise ManifestError(str(path), "no such file or directory")
+            raise refuse(path, "no such file or directory")
+
+
+def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
+    return files_in(paths, SUFFIXES, lambda path, why: ManifestError(str(path), why))
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
