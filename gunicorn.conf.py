@@ -14,6 +14,9 @@ timeout = 60
 # No control socket (gunicornc, gunicorn 24+; older ones ignore the name): in the pod the root file system
 # is read-only, and Kubernetes, not a socket, restarts and scales the process.
 control_socket_disable = True
+# A header spelled with underscores (X-Remote_User, which the API server passes on as a client's own)
+# would reach the app as X-Remote-User: dropped, whatever gunicorn's default becomes.
+header_map = "drop"
 # HTTPS, the aggregated API server mode (deploy/overlays/aggregated): the certificate and key are the
 # gateway's settings; the worker adds the front proxy's CA from the app it serves (gateway/server.py).
 certfile = os.environ.get("KUBEVIRT_GATEWAY_TLS_CERT_FILE")

@@ -450,6 +450,8 @@ def serve(app: Flask, config: Config) -> None:
         "timeout": 60,
         "limit_request_line": 8190,  # gunicorn's most; --max-url-bytes answers shorter ones as a Status
         "graceful_timeout": 5,
+        # a header spelled with underscores (X-Remote_User) would reach the app as X-Remote-User: dropped
+        "header_map": "drop",
     }
     if config.tls_cert_file and config.tls_private_key_file:
         # the worker makes its TLS context from them (`_Limits.load_wsgi`)
