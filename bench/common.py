@@ -21,8 +21,8 @@ from tests.support.gateway import Gateway, serving  # noqa: E402
 
 UI_PAGE = "vmi.pod.node,volumes.pvc.pv,instancetype.revision,preference.revision,networks.nad,accesscredentials"
 __all__ = [
-    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "emulator", "gateway_config", "gunicorn", "milliseconds", "rss_mib",
-    "serve", "serving", "summary", "worker_pid", "wrk",
+    "ROOT", "UI_PAGE", "Gateway", "RemoteEmulator", "cached_objects", "emulator", "first_answer", "gateway_config",
+    "gunicorn", "milliseconds", "rss_mib", "serve", "serving", "summary", "worker_pid", "wrk",
 ]  # fmt: skip
 
 
@@ -194,3 +194,20 @@ def serve(kubeconfig: str, *options: str, probe: str = "/healthz") -> tuple[Any,
             pass
         time.sleep(0.1)
     return process, url
+
+
+def first_answer(session: Any, url: str) -> float:
+    """Seconds from a cold gateway's start of sync to its first answer of the UI's VM page."""
+    start = time.perf_counter()
+    first = session.get(url + "/namespaces/bench/vms", params={"follow": UI_PAGE, "limit": 1}, timeout=600)
+    assert first.status_code == 200, first.text[:500]
+    return time.perf_counter() - start
+
+
+def cached_objects(session: Any, url: str) -> dict[str, float]:
+    """What the gateway's watch cache holds, per kind (its /metrics)."""
+    cached: dict[str, float] = {}
+    for line in session.get(url + "/metrics", timeout=60).text.splitlines():
+        if line.startswith("gateway_cached_objects{"):
+            cached[line.split('kind="', 1)[1].split('"', 1)[0]] = float(line.rsplit(" ", 1)[1])
+    return cached

@@ -15,7 +15,17 @@ import time
 from pathlib import Path
 
 import requests
-from common import UI_PAGE, RemoteEmulator, milliseconds, rss_mib, serve, summary, worker_pid
+from common import (
+    UI_PAGE,
+    RemoteEmulator,
+    cached_objects,
+    first_answer,
+    milliseconds,
+    rss_mib,
+    serve,
+    summary,
+    worker_pid,
+)
 
 
 def measure(vms: int, repeat: int) -> str:
@@ -26,13 +36,8 @@ def measure(vms: int, repeat: int) -> str:
     try:
         worker = worker_pid(gateway.pid)
         before = rss_mib(worker)
-        start = time.perf_counter()
-        first = session.get(url + "/namespaces/bench/vms", params={"follow": UI_PAGE, "limit": 1}, timeout=600)
-        sync_s = time.perf_counter() - start
-        assert first.status_code == 200, first.text[:500]
-        metrics = session.get(url + "/metrics", timeout=60).text
-        cached = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                     if line.startswith("gateway_cached_objects{"))  # fmt: skip
+        sync_s = first_answer(session, url)
+        cached = sum(cached_objects(session, url).values())
         after = rss_mib(worker)
         page = url + "/namespaces/bench/vms/vm-00000"
         p50, p99 = summary(milliseconds(lambda: session.get(page, params={"follow": UI_PAGE}), repeat))

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import UI_PAGE, rss_mib, serve, worker_pid
+from common import UI_PAGE, cached_objects, first_answer, rss_mib, serve, worker_pid
 from kubernetes import client, config
 
 from gateway.catalog import CATALOG
@@ -121,17 +121,11 @@ def gateway_sync(kubeconfig: str) -> dict[str, Any]:
         worker = worker_pid(gateway.pid)
         before = rss_mib(worker)
         start = time.perf_counter()
-        first = session.get(url + "/namespaces/bench/vms", params={"follow": UI_PAGE, "limit": 1}, timeout=600)
-        answered = time.perf_counter() - start
-        assert first.status_code == 200, first.text[:500]
+        answered = first_answer(session, url)
         while session.get(url + "/readyz", timeout=60).status_code != 200:
             time.sleep(0.05)
         listed = time.perf_counter() - start
-        metrics = session.get(url + "/metrics", timeout=60).text
-        cached: dict[str, float] = {}
-        for line in metrics.splitlines():
-            if line.startswith("gateway_cached_objects{"):
-                cached[line.split('kind="', 1)[1].split('"', 1)[0]] = float(line.rsplit(" ", 1)[1])
+        cached = cached_objects(session, url)
         objects = int(sum(cached.values()))
         after = rss_mib(worker)
         return {"answered": answered, "listed": listed, "objects": objects, "kinds": sorted(cached),

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from gateway.api.caching import not_modified
+from gateway.api.caching import as_not_modified, not_modified
 from gateway.documents.apigroup import PREFIX
 
 # an href member as orjson writes it, whose value is a gateway path; one preceded by a backslash is
@@ -81,10 +81,4 @@ def init_aggregated(app: Flask) -> None:
         if matched is None:
             response.set_etag(tag)
             return response
-        # the client has these very bytes: as caching answers a 304, with the validator it sent
-        response.status_code = 304
-        response.set_data(b"")
-        for header in ("Content-Type", "Content-Length"):
-            del response.headers[header]
-        response.set_etag(matched)
-        return response
+        return as_not_modified(response, matched)  # the client has these very bytes

@@ -74,7 +74,7 @@ def not_modified(etag: str) -> str | None:
     return None
 
 
-def _as_not_modified(response: Response, tag: str) -> Response:
+def as_not_modified(response: Response, tag: str) -> Response:
     """`response` as a 304: no body, and the validator the 200 would have carried (a compressed
     one keeps its `:<encoding>`); the other headers (reads, warnings) stay."""
     response.status_code = 304
@@ -99,7 +99,7 @@ def init_caching(app: Flask, answers: Answers | None) -> None:
         g.body_etag = answer.etag
         matched = not_modified(answer.etag)
         if matched is not None:
-            response = _as_not_modified(Response(), matched)
+            response = as_not_modified(Response(), matched)
         else:
             response = Response(answer.body, mimetype=answer.mimetype)
             response.set_etag(answer.etag)
@@ -131,7 +131,7 @@ def init_caching(app: Flask, answers: Answers | None) -> None:
             answers.keep(_key(), Answer(etag, body, mimetype, tuple(reads.counts), decisions), reads)
         matched = not_modified(etag)
         if matched is not None:
-            return _as_not_modified(response, matched)
+            return as_not_modified(response, matched)
         if not PRECONDITIONS.intersection(request.environ):
             return response  # nothing for make_conditional to decide: ~10 us of a built page saved
         conditional: Response = response.make_conditional(request)  # type: ignore[assignment]

@@ -15,7 +15,7 @@ import requests
 import requests_cache
 
 from gateway.cli.events import events
-from gateway.cli.kubeconfig import KubeconfigError, api_server_access
+from gateway.store.kube import ApiConfigError, api_server_access
 
 PREFIX = "/apis/kubevirt-gateway.io/v1alpha1"
 """Where the cluster's API server serves the gateway (its APIService, deploy/overlays/aggregated)."""
@@ -37,7 +37,7 @@ def client_of(gateway: str | None, aggregated: bool, kubeconfig: str | None, con
         return GatewayClient(gateway)
     try:
         return GatewayClient.through_api_server(kubeconfig, context)
-    except KubeconfigError as e:
+    except ApiConfigError as e:
         raise ClientError(str(e)) from e
 
 

@@ -294,6 +294,36 @@ def _reason(reason: object) -> str:
     return text.split("): ", 1)[1] if text.startswith("HTTP") and "): " in text else text
 
 
+@dataclass(frozen=True)
+class ApiServerAccess:
+    """How kubectl would reach the API server: its URL, the CA to verify it with (or False), and the
+    user's credentials (a bearer token, or a client certificate's files)."""
+
+    server: str
+    verify: str | bool = True
+    token: str | None = None
+    cert: tuple[str, str] | None = None
+
+
+def api_server_access(kubeconfig: str | None, context: str | None) -> ApiServerAccess:
+    """The kubeconfig's cluster and user for the current (or named) context, read by the Kubernetes
+    client's own loader, as `KubeApi.connect` reads them: tokens and token files, certificates as files
+    or data, exec credential plugins."""
+    configuration = client.Configuration()
+    try:
+        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+    except (ConfigException, OSError, TypeError) as e:
+        raise ApiConfigError(_kubeconfig_problem(kubeconfig, context, e)) from None
+    bearer = configuration.get_api_key_with_prefix("BearerToken") or ""  # an exec plugin's, run now
+    cert = (
+        (configuration.cert_file, configuration.key_file)
+        if configuration.cert_file and configuration.key_file
+        else None
+    )
+    verify: str | bool = (configuration.ssl_ca_cert or True) if configuration.verify_ssl else False
+    return ApiServerAccess(configuration.host.rstrip("/"), verify, bearer.removeprefix("Bearer ") or None, cert)
+
+
 def _kubeconfig_problem(kubeconfig: str | None, context: str | None, error: Exception) -> str:
     """What is wrong with the kubeconfig kubectl would read: a file that is not there, a context it lacks."""
     named = kubeconfig or os.environ.get("KUBECONFIG") or ""
