@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.store.kube import ApiError, KubeApi, Served
-from gateway.store.live import Backoff, Listed, Page, _Gone, _utc, list_then_watch
+from gateway.store.live import Backoff, Gone, Listed, Page, list_then_watch, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class LinkConfigMaps:
             try:
                 self._follow()
                 backoff.reset()
-            except _Gone:
+            except Gone:
                 self._resource_version = None
             except ApiError as e:
                 self._failed(str(e))
@@ -216,7 +216,7 @@ class LinkConfigMaps:
         if self._errors:
             reason += f"; left out: {'; '.join(self._errors)}"
         if self._failing_since:
-            reason += f"; their watch has been failing since {_utc(self._failing_since)}: {self._last_error}"
+            reason += f"; their watch has been failing since {utc_text(self._failing_since)}: {self._last_error}"
         return True, reason
 
 

@@ -35,7 +35,7 @@ from gateway.store.normalize import normalize, problems
 log = logging.getLogger(__name__)
 
 
-class _Gone(Exception):
+class Gone(Exception):
     """The watch's resourceVersion is too old: list again."""
 
 
@@ -93,7 +93,7 @@ class Backoff:
         self.attempt = 0
 
 
-def _utc(seconds: float) -> str:
+def utc_text(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
@@ -143,7 +143,7 @@ def list_then_watch(
     each watch event (a dict with `type` and `object`), until the watch ends (its timeout, or cut:
     the caller resumes from the last resourceVersion it saw). Pages are given one by one, so a
     page's raw objects are let go once the caller has taken what it keeps of them.
-    A 410 Gone raises `_Gone` (list again); other errors are the API's. `namespace` and `selector`
+    A 410 Gone raises `Gone` (list again); other errors are the API's. `namespace` and `selector`
     (a label selector) narrow what is listed and watched: the declared links' ConfigMaps."""
     path, narrowed = served.path(namespace), {"labelSelector": selector} if selector else {}
     if since is None:
@@ -166,7 +166,7 @@ def list_then_watch(
         obj = event.get("object")
         if event.get("type") == "ERROR" and isinstance(obj, dict):
             if obj.get("code") == 410:
-                raise _Gone()
+                raise Gone()
             raise ApiError.of(int(obj.get("code") or 500), str(obj.get("reason")), str(obj.get("message")))
         seen += 1
         yield event
@@ -194,7 +194,7 @@ class Reflector:
             try:
                 self.follow()
                 backoff.reset()
-            except _Gone:
+            except Gone:
                 log.info("%s: resourceVersion expired, listing again", self.kind.name)
                 self.resource_version = None
             except ApiError as e:
@@ -555,7 +555,7 @@ class WatchCache:
         ready = f"API server {self.api.host}: {watching} kinds watched, {len(self.index)} objects cached"
         # Once listed, a failing watch leaves the replica ready: every replica would fail together,
         # and a Service with no endpoints serves nobody; the answers say they may be stale instead.
-        failing = sorted(f"{k} since {_utc(s.failing_since)}: {s.last_error}" for k, s in self._stats.items()
+        failing = sorted(f"{k} since {utc_text(s.failing_since)}: {s.last_error}" for k, s in self._stats.items()
                          if s.failing_since)  # fmt: skip
         if failing:
             return True, f"{ready}; serving from the cache while watches fail: {'; '.join(failing)}"
