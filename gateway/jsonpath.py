@@ -14,6 +14,7 @@ from typing import Any
 from jsonpath_ng import JSONPath, jsonpath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse
+from jsonpath_ng.ext.string import DefintionInvalid
 
 
 class JsonPathError(ValueError):
@@ -34,15 +35,20 @@ class Path:
 
     def find(self, document: Any) -> list[Any]:
         """Every value the path finds in `document`, in document order; none is no error, a filter that
-        cannot compare what it finds (a number with a string) is a `JsonPathError`."""
+        cannot evaluate (a `=~` whose pattern does not compile) is a `JsonPathError`."""
         if self._keys is not None:
             return _walk(document, self._keys)
         if self._expression is None:
             return [document]
         try:
             return [match.value for match in self._expression.find(document)]
-        except (ValueError, TypeError, AttributeError, KeyError) as e:
+        except (ValueError, TypeError, AttributeError, KeyError, re.error) as e:  # `=~` compiles its pattern here
             raise JsonPathError(f"{self.text}: {e}") from None
+
+
+_PARSE_ERRORS = (JsonPathLexerError, JsonPathParserError, ValueError, TypeError, AttributeError,
+                 DefintionInvalid, re.error)  # fmt: skip
+"""What jsonpath-ng raises on a path it cannot read, a malformed `split(...)` or `sub(...)` among them."""
 
 
 def compile_path(text: str) -> Path:
@@ -54,20 +60,22 @@ def compile_path(text: str) -> Path:
         path = path[1:]
     if path in ("", "@"):
         return Path(text, True, None, ())
+    if path.startswith(".."):
+        path = "$" + path  # kubectl's `{..name}`: jsonpath-ng's descent needs a left side
     try:
         expression = parse(quote_escaped_keys(path))
-    except (JsonPathLexerError, JsonPathParserError, ValueError, TypeError, AttributeError) as e:
+    except _PARSE_ERRORS as e:
         raise JsonPathError(str(e).strip() or f"cannot parse {text!r}") from None
     keys = _plain_keys(expression)
     return Path(text, keys is not None and EVERY not in keys, expression, keys)
 
 
 def quote_escaped_keys(path: str) -> str:
-    """kubectl's `labels.kubernetes\\.io/os` as jsonpath-ng's `labels."kubernetes.io/os"`."""
+    """kubectl's `labels.kubernetes\\.io/os` as jsonpath-ng's `labels."kubernetes\\.io/os"` (key `kubernetes.io/os`)."""
     if "\\." not in path:
         return path
     parts = re.split(r"(?<!\\)\.", path)
-    return ".".join(f'"{p.replace(chr(92) + ".", ".")}"' if "\\." in p else p for p in parts)
+    return ".".join(f'"{p}"' if "\\." in p else p for p in parts)
 
 
 class _Every:

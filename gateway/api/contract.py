@@ -3,11 +3,12 @@ assets served from the swagger-ui-bundle package (nothing is fetched from elsewh
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 from apispec import APISpec, BasePlugin
-from flask import Blueprint, Flask, Response, send_from_directory
+from flask import Blueprint, Flask, Response, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway.api.caching import CACHE_HEADER
@@ -19,7 +20,8 @@ SETTINGS = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "api",
-    "OPENAPI_SWAGGER_UI_URL": ASSETS,
+    # relative to the page (/api), so that under the aggregated API path its assets are found there too
+    "OPENAPI_SWAGGER_UI_URL": ASSETS.removeprefix("/"),
 }
 """flask-smorest's settings that serve the document and the page."""
 
@@ -112,21 +114,39 @@ class ContractPlugin(BasePlugin):
             }
 
 
+def spec_of(app: Flask, root: str = "") -> dict[str, Any]:
+    """The OpenAPI document; served under a path prefix (the aggregated API path), it names that prefix as
+    its server, so that a client of the document, Swagger UI's "Try it out" among them, calls it there."""
+    spec: dict[str, Any] = app.extensions["gateway_api"].spec.to_dict()
+    return {**spec, "servers": [{"url": root}]} if root else spec
+
+
 def spec_yaml(app: Flask) -> str:
     """The OpenAPI document as YAML, keys sorted: what `make openapi` writes and /openapi.yaml serves."""
-    spec: dict[str, Any] = app.extensions["gateway_api"].spec.to_dict()
+    return _yaml(spec_of(app))
+
+
+def _yaml(spec: dict[str, Any]) -> str:
     return str(yaml.safe_dump(spec, sort_keys=True, allow_unicode=True))
 
 
 def init_contract(app: Flask) -> None:
     blueprint = Blueprint("contract", __name__)
-    built: dict[str, str] = {}  # the document is fixed once the app is built
+    built: dict[tuple[str, str], str] = {}  # the document is fixed once the app is built: one per format and root
+
+    def served(kind: str, mimetype: str) -> Response:
+        key = (kind, request.script_root)
+        if key not in built:
+            spec = spec_of(app, request.script_root)
+            built[key] = json.dumps(spec, indent=2) if kind == "json" else _yaml(spec)
+        return Response(built[key], mimetype=mimetype)
 
     @blueprint.route("/openapi.yaml")
     def openapi_yaml() -> Response:
-        if "yaml" not in built:
-            built["yaml"] = spec_yaml(app)
-        return Response(built["yaml"], mimetype="application/yaml")
+        return served("yaml", "application/yaml")
+
+    # flask-smorest's own view of /openapi.json, which knows of no prefix, answered by ours
+    app.view_functions["api-docs.openapi_json"] = lambda: served("json", "application/json")
 
     @blueprint.route(ASSETS + "<path:filename>")
     def swagger_assets(filename: str) -> Response:

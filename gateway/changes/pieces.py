@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from gateway.access.policy import CallerPolicy
-from gateway.access.reviews import Check
+from gateway.access.reviews import Check, User
 from gateway.catalog import Catalog, Entity
 from gateway.changes.cooperation import collector_paused, give_way
 from gateway.changes.memory import Remembered
@@ -71,7 +71,7 @@ class PieceMemory:
         """Declarations were applied: every piece was built from other links."""
         self._kept.forget_all()
 
-    def holds(self, of: Entity, user: str | None = None) -> bool:
+    def holds(self, of: Entity, user: User | None = None) -> bool:
         """Whether the piece of `of` (built for `user`) is kept now."""
         return self._kept.get((of.kind.name, of.namespace, of.name, user)) is not None
 

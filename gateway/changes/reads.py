@@ -101,17 +101,15 @@ class ReadRecorder:
 class BatchRecorder(ReadRecorder):
     """One batch read on behalf of several roots (the workloads of a graph): it reads and counts as
     any recorder, and also records, in a recorder of each root's own (`parts`), what resolving for
-    that root alone would have read (`follow.attribution.Attributing`). A part reads nothing: the
-    batch read it. Each part depends on its root too: the piece describes it."""
+    that root alone would have read (`follow.attribution.Attributing`). A part reads nothing, and
+    counts no read: the batch read it. Each part depends on its root too: the piece describes it."""
 
     def __init__(self, store: Store, feed: ChangeFeed | None, roots: list[Entity]) -> None:
         super().__init__(store, feed)
         self.parts: list[ReadRecorder] = [_Part(self) for _ in roots]
         self._of = {(root.kind.name, root.href): part for root, part in zip(roots, self.parts, strict=True)}
         for root, part in zip(roots, self.parts, strict=True):
-            self._note(root.kind.name)
-            part.get(root.ref())
-            part.reads = 0
+            part.get(root.ref())  # the root's kind noted in the batch's counts too, as of now
 
     def unchanged_roots(self, roots: list[Entity]) -> list[bool]:
         """Reads the roots again (one read per kind and namespace): whether each is still the object
@@ -133,15 +131,15 @@ class BatchRecorder(ReadRecorder):
 
 class _Part(ReadRecorder):
     """One root's share of a batch: records what was asked for it, reads nothing, and takes each
-    kind's change count from the batch, which noted it before reading. It holds the batch's counts,
-    not the batch, so that no cycle keeps a batch's parts alive after a piece is dropped."""
+    kind's change count from the batch, as noted at the kind's first reading by either (a part that
+    asks first notes it for the batch). It holds the batch's counts, not the batch, so that no cycle
+    keeps a batch's parts alive after a piece is dropped."""
 
     def __init__(self, batch: BatchRecorder) -> None:
         super().__init__(_NOTHING, batch._feed)
         self._noted = batch.counts
 
     def _read(self, kind: str) -> None:
-        self.reads += 1
         if kind not in self.counts:
             noted = self._noted
             if kind not in noted:

@@ -212,36 +212,42 @@ class ApplicationGraphBuilder:
             for dep_id, kind, name, state in piece.shared:
                 users[dep_id].append(w.href)
                 dependencies.setdefault(dep_id, (kind, name, state))
+        joined: set[tuple[str, str, str]] = set()  # (resource id, connected id, direction)
+
+        def connect(one: str, other: str, direction: str) -> None:
+            """`one` connects to `other` in `direction` and `other` back to it: once each, however many
+            links say so (a Service a user's link also leads to, a shared claim a user's link names)."""
+            back = "Outbound" if direction == "Inbound" else "Inbound"
+            for source, target, way in ((one, other, direction), (other, one, back)):
+                if (source, target, way) not in joined:
+                    joined.add((source, target, way))
+                    resources[source]["connections"].append({"id": target, "direction": way})
+
         for w, piece in zip(workloads, pieces, strict=True):
             for service_id, name in piece.services:
-                entry = resources.setdefault(service_id, {
+                resources.setdefault(service_id, {
                     "id": service_id, "type": resource_type("Service", ""), "name": name,
                     "resources": [], "connections": [], "provisioningState": "Succeeded",
                 })  # fmt: skip
-                entry["connections"].append({"id": w.href, "direction": "Outbound"})
-                resources[w.href]["connections"].append({"id": service_id, "direction": "Inbound"})
+                connect(w.href, service_id, "Inbound")
         for w, piece in zip(workloads, pieces, strict=True):
             for other_id, kind_type, name, direction in piece.declared:
-                entry = resources.setdefault(other_id, {
+                resources.setdefault(other_id, {
                     "id": other_id, "type": kind_type, "name": name,
                     "resources": [], "connections": [], "provisioningState": "Succeeded",
                 })  # fmt: skip
-                back = "Outbound" if direction == "Inbound" else "Inbound"
-                if {"id": w.href, "direction": back} not in entry["connections"]:
-                    entry["connections"].append({"id": w.href, "direction": back})
-                if {"id": other_id, "direction": direction} not in resources[w.href]["connections"]:
-                    resources[w.href]["connections"].append({"id": other_id, "direction": direction})
+                connect(w.href, other_id, direction)
         for dep_id, used_by in users.items():
             if len(used_by) < 2:
                 continue
             kind, name, state = dependencies[dep_id]
-            resources[dep_id] = {
+            # a user's link may have made it a resource already: the connections it made stay
+            resources.setdefault(dep_id, {
                 "id": dep_id, "type": resource_type(kind, self.catalog.kind(kind).group), "name": name,
-                "resources": [], "connections": [{"id": v, "direction": "Inbound"} for v in used_by],
-                "provisioningState": state,
-            }  # fmt: skip
+                "resources": [], "connections": [], "provisioningState": state,
+            })  # fmt: skip
             for v in used_by:
-                resources[v]["connections"].append({"id": dep_id, "direction": "Outbound"})
+                connect(v, dep_id, "Outbound")
         return {"resources": sorted(resources.values(), key=lambda r: (r["type"], r["id"]))}
 
     def _output(self, n: dict[str, Any]) -> Resource:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import requests
+import yaml
+from openapi_spec_validator import validate
 
 from gateway.catalog import CATALOG
 from tests.support.gateway import Gateway
@@ -97,3 +99,16 @@ def test_the_api_group_is_discovered_as_kubernetes_serves_discovery(demo: Gatewa
         "verbs": ["get", "list", "watch"],
     }
     assert by_name["nodes"]["namespaced"] is False
+
+
+def test_the_contract_under_the_prefix_names_it_as_its_server(demo: Gateway) -> None:
+    """A client of the document served under the prefix (Swagger UI's "Try it out", a generated client)
+    sends its calls there; the plain document names no server and is the checked-in one."""
+    plain = demo.get("/openapi.json").json()
+    assert "servers" not in plain
+    for name in ("/openapi.json", "/openapi.yaml"):
+        served = demo.get(PREFIX + name)
+        document = served.json() if name.endswith(".json") else yaml.safe_load(served.text)
+        assert document.pop("servers") == [{"url": PREFIX}]
+        assert document == plain
+    validate(demo.get(PREFIX + "/openapi.json").json())

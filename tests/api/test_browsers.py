@@ -4,7 +4,9 @@ origins configured, compressed answers whose ETags and 304s agree, event streams
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -59,15 +61,21 @@ def test_the_served_document_is_valid_and_is_the_checked_in_one(demo: Gateway) -
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
 
 
-def test_the_api_page_and_its_assets_are_served_from_the_gateway(demo: Gateway) -> None:
-    page = demo.get("/api")
+@pytest.mark.parametrize("prefix", ["", "/apis/kubevirt-gateway.io/v1alpha1"])
+def test_the_api_page_and_its_assets_are_served_from_the_gateway(demo: Gateway, prefix: str) -> None:
+    """Swagger UI at /api, and under the aggregated API path: every asset it names is the gateway's own,
+    found where the browser resolves it, and the document it loads is the one served there."""
+    location = f"{demo.url}{prefix}/api"
+    page = requests.get(location, timeout=30)
     assert page.status_code == 200
-    assert "/openapi.json" in page.text
-    assets = [src for src in ("/api/assets/swagger-ui-bundle.js", "/api/assets/swagger-ui.css") if src in page.text]
-    assert len(assets) == 2  # nothing from another host
-    assert "https://" not in page.text and "http://" not in page.text
+    assert "https://" not in page.text and "http://" not in page.text  # nothing from another host
+    assets = [urljoin(location, src) for src in re.findall(r'(?:src|href)="([^"]+)"', page.text)]
+    assert {a.rsplit("/", 1)[-1] for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
     for asset in assets:
-        assert demo.get(asset).status_code == 200
+        assert asset.startswith(f"{demo.url}{prefix}/api/assets/"), asset
+        assert requests.get(asset, timeout=30).status_code == 200, asset
+    assert f'"{prefix}/openapi.json"' in page.text
+    assert requests.get(f"{demo.url}{prefix}/openapi.json", timeout=30).json()["openapi"].startswith("3.")
 
 
 # --- CORS ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from gateway.changes.reads import ReadRecorder
 from gateway.config import Config
 from gateway.errors import Forbidden, NotFound
 from gateway.follow.policy import Policy
-from gateway.graph.appgraph import ApplicationGraphBuilder, Piece
+from gateway.graph.appgraph import ApplicationGraphBuilder, Piece, to_dot
 from gateway.store import Store
 from gateway.store.feed import Change, ChangeFeed
 from gateway.store.snapshot import SnapshotStore
@@ -276,3 +276,62 @@ def test_piece_memory_keeps_nothing_for_a_policy_it_cannot_record() -> None:
     assert len(pieces) == 0  # a test policy records no decisions: nothing could be recalled safely
     builder.build(store, NS, LabelSelector())  # a store that records no reads: nothing kept either
     assert len(pieces) == 0
+
+
+def test_a_standalone_vmi_outside_the_label_selector_is_no_workload() -> None:
+    labelled = vmi("tagged", "Running")
+    labelled["metadata"]["labels"] = {"app": "web"}
+    objects = [vm("web", "disk", labels={"app": "web"}), pvc("disk"), labelled, vmi("other", "Running")]
+    objects[0]["metadata"]["labels"] = {"app": "web"}
+    assert sorted(guarded(objects, Restricted(), "app=web")) == [f"/namespaces/{NS}/vmis/tagged",
+                                                                f"/namespaces/{NS}/vms/web"]  # fmt: skip
+
+
+def test_an_output_resource_has_the_type_of_its_own_api_group() -> None:
+    """A DataVolume (CDI's group) among a VM's outputs, with the claim CDI made for it (the core group)."""
+    web = vm("web", "unused")
+    web["spec"]["template"]["spec"]["volumes"] = [{"name": "root", "dataVolume": {"name": "root"}}]
+    datavolume = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
+                  "metadata": {"name": "root", "namespace": NS, "uid": "uid-dv-root"},
+                  "spec": {"storage": {"storageClassName": "hostpath-csi"}},
+                  "status": {"phase": "Succeeded", "progress": "100.0%", "claimName": "root"}}  # fmt: skip
+    outputs = graph([web, datavolume, pvc("root")])[f"/namespaces/{NS}/vms/web"]["resources"]
+    assert [(o["type"], o["name"], o["provisioningState"]) for o in outputs] == [
+        ("cdi.kubevirt.io/DataVolume", "root", "Succeeded"),
+        ("core/PersistentVolumeClaim", "root", "Succeeded"),
+    ]
+
+
+class OneByOneMemory:
+    """Kept pieces through the one-piece protocol only: each built alone, through the caller's access."""
+
+    def __init__(self, memory: PieceMemory) -> None:
+        self.memory = memory
+
+    def __call__(self, of: Entity, store: Store, access: Policy | None, build: Callable[[Store], Piece]) -> Piece:
+        return self.memory(of, store, access, build)
+
+
+def test_a_piece_built_for_a_restricted_caller_is_not_recalled_for_another() -> None:
+    store = SnapshotStore.from_objects(CATALOG, MIXED, "unit")
+    engine = build_documents(Config()).engine
+    feed = ChangeFeed()
+    builder = ApplicationGraphBuilder(engine, OneByOneMemory(PieceMemory(store, feed, CATALOG, 1024 * 1024)))
+    policy = Restricted(kinds={"PersistentVolumeClaim"})
+    restricted = ApplicationGraphBuilder(engine).build(store, NS, LabelSelector(), policy)
+    assert builder.build(ReadRecorder(store, feed), NS, LabelSelector(), policy) == restricted
+    unrestricted = ApplicationGraphBuilder(engine).build(store, NS, LabelSelector())
+    assert unrestricted != restricted
+    assert builder.build(ReadRecorder(store, feed), NS, LabelSelector()) == unrestricted
+
+
+def test_dot_draws_a_shared_dependency_once_as_a_resource_of_its_own() -> None:
+    store = SnapshotStore.from_objects(CATALOG, [vm("a", "shared"), vm("b", "shared"), pvc("shared")], "unit")
+    built = ApplicationGraphBuilder(build_documents(Config()).engine).build(store, NS, LabelSelector())
+    dot = to_dot(built, NS)
+    shared = f'"/namespaces/{NS}/pvcs/shared"'
+    declarations = [line for line in dot.splitlines() if line.startswith(f"  {shared} [")]
+    assert declarations == [f'  {shared} [label="PersistentVolumeClaim\\nshared", shape=box];']
+    for name in ("a", "b"):  # its users' outputs and connections both lead to it
+        assert f'  "/namespaces/{NS}/vms/{name}" -> {shared};' in dot
+        assert f'  "/namespaces/{NS}/vms/{name}" -> {shared} [arrowhead=none, color=gray];' in dot

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from gateway.access.policy import CallerPolicy
+from gateway.access.reviews import Authorizer, User
 from gateway.app import build_documents
 from gateway.catalog import CATALOG, Entity, ObjectRef, Query
 from gateway.catalog.selectors import LabelSelector
@@ -20,6 +22,8 @@ from gateway.graph.appgraph import ApplicationGraphBuilder, Piece
 from gateway.store import Store
 from gateway.store.feed import Change, ChangeFeed
 from gateway.store.snapshot import SnapshotStore, demo_objects
+from tests.support.emulator.rbac import Rbac, Rule
+from tests.support.policies import RbacReviewer, ScopedPolicy
 from tests.support.synthetic import synthetic_cluster
 
 NS = "bench"
@@ -193,3 +197,77 @@ def test_in_the_demo_pieces_built_together_are_dropped_by_what_each_alone_read(n
         for name in feeds:
             builders[name].build(ReadRecorder(store, feeds[name]), namespace, LabelSelector())
     assert dropped > len(workloads)
+
+
+ALICE, BOB = User("alice"), User("bob")
+EVERY_RESOURCE = frozenset(kind.plural for kind in CATALOG.kinds() if not kind.part)
+
+
+def reader(resources: frozenset[str]) -> Rbac:
+    """Alice and Bob may read these resources in NS (and nothing cluster-wide)."""
+    return Rbac(rules=[Rule(frozenset({"alice", "bob"}), resources=resources, namespaces=frozenset({NS}))])
+
+
+@pytest.mark.parametrize("kept", ["together", "alone"])
+def test_pieces_are_kept_for_their_caller_and_recalled_only_while_the_access_they_stood_on_holds(kept: str) -> None:
+    store = SnapshotStore.from_objects(CATALOG, synthetic_cluster(3, NS), "unit")
+    engine = build_documents(Config()).engine
+    feed = ChangeFeed()
+    memory = PieceMemory(store, feed, CATALOG, 64 * 1024 * 1024)
+    builder = ApplicationGraphBuilder(engine, memory if kept == "together" else OneByOne(memory))
+    rbac = reader(EVERY_RESOURCE)
+
+    def caller(user: User) -> CallerPolicy:  # a fresh authorizer: every decision reviewed now
+        return CallerPolicy(user, Authorizer(RbacReviewer(rbac)))
+
+    def graph(user: User) -> tuple[dict[str, Any], int]:
+        reads = ReadRecorder(store, feed)
+        return builder.build(reads, NS, LabelSelector(), caller(user)), reads.reads
+
+    def at_once(user: User) -> dict[str, Any]:
+        return ApplicationGraphBuilder(engine).build(store, NS, LabelSelector(), caller(user))
+
+    first, reads = graph(ALICE)
+    assert first == at_once(ALICE) and reads > 2
+    vms = [Entity.root(CATALOG.kind("VirtualMachine"), o) for o in store.select(Query("VirtualMachine", NS))]
+    assert all(memory.holds(vm, ALICE) for vm in vms) and not any(memory.holds(vm) for vm in vms)
+    assert graph(ALICE) == (first, 2)  # all recalled: the two listings alone are read
+    assert graph(BOB)[1] > 2  # Bob's own, built for him
+    rbac.rules = reader(EVERY_RESOURCE - {"persistentvolumeclaims"}).rules
+    hidden, reads = graph(ALICE)  # the pieces stood on reading the claims: built again, as she may see them now
+    assert hidden == at_once(ALICE) != first and reads > 2
+    assert graph(ALICE) == (hidden, 2)
+
+
+@pytest.mark.parametrize("kept", ["together", "alone"])
+def test_pieces_built_without_a_recorder_or_for_a_policy_it_cannot_record_are_not_kept(kept: str) -> None:
+    store = SnapshotStore.from_objects(CATALOG, synthetic_cluster(2, NS), "unit")
+    engine = build_documents(Config()).engine
+    memory = PieceMemory(store, ChangeFeed(), CATALOG, 64 * 1024 * 1024)
+    builder = ApplicationGraphBuilder(engine, memory if kept == "together" else OneByOne(memory))
+    policy = ScopedPolicy(NS, kinds={"PersistentVolumeClaim"})  # decided without the reviews a piece keeps
+    at_once = ApplicationGraphBuilder(engine)
+    guarded = builder.build(ReadRecorder(store), NS, LabelSelector(), policy)
+    assert guarded == at_once.build(store, NS, LabelSelector(), policy)
+    assert builder.build(store, NS, LabelSelector()) == at_once.build(store, NS, LabelSelector())  # no recorder
+    assert len(memory) == 0
+
+
+@pytest.mark.parametrize("kept", ["together", "alone"])
+def test_a_request_that_built_pieces_is_unchanged_until_a_change_to_what_they_read(kept: str) -> None:
+    """The request's own recorder takes each kind's count as the pieces read it: its whole answer
+    can be remembered too, until a change to a kind they read."""
+    objects = synthetic_cluster(2, NS)
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    feed = ChangeFeed()
+    for obj in objects:  # the store's first listing, published: every kind's count above 0
+        feed.publish(Change(obj["kind"], None, obj))
+    memory = PieceMemory(store, feed, CATALOG, 64 * 1024 * 1024)
+    engine = build_documents(Config()).engine
+    builder = ApplicationGraphBuilder(engine, memory if kept == "together" else OneByOne(memory))
+    reads = ReadRecorder(store, feed)
+    builder.build(reads, NS, LabelSelector())
+    assert reads.reads > 2 and reads.unchanged() and len(memory) == 2
+    pod = next(o for o in objects if o["kind"] == "Pod")
+    feed.publish(Change("Pod", pod, touched(pod)))
+    assert not reads.unchanged()

@@ -3,21 +3,28 @@ budget, answers recalled only while access holds, and streams' pins and caps."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Collection
 from typing import Any
 
 import pytest
 
-from gateway.catalog import CATALOG, ObjectRef, Query
+from gateway.access.policy import CallerPolicy
+from gateway.access.reviews import Authorizer, User
+from gateway.catalog import CATALOG, Catalog, Entity, ObjectRef, Query, part_entity
+from gateway.catalog.kinds import meta
 from gateway.changes.answers import ANSWER_OVERHEAD_BYTES, Answer, Answers
+from gateway.changes.cooperation import collector_paused
 from gateway.changes.dependents import INDEX_BYTES
 from gateway.changes.memory import Remembered
-from gateway.changes.reads import ReadRecorder
+from gateway.changes.reads import BatchRecorder, ReadRecorder
 from gateway.changes.streams import Subscriptions, TooManySubscribers
 from gateway.store.feed import Change, ChangeFeed
 from gateway.store.indexes import ObjectIndex
 from gateway.store.snapshot import SnapshotStore
+from tests.support.emulator.rbac import Rbac, Rule
+from tests.support.policies import RbacReviewer
 
 
 def obj(name: str, rv: str, uid: str = "u", namespace: str = "ns", **labels: str) -> dict[str, Any]:
@@ -206,9 +213,11 @@ def test_answers_are_kept_up_to_a_sixteenth_of_the_memory_each_and_charged_their
     answers = Answers(16 * 1024, CATALOG, feed)
     answers.keep("empty", Answer("e", b"", "application/json", ()), recorder(feed))
     answers.keep("largest", Answer("l", b"x" * 1024, "application/json", ()), recorder(feed))
+    answers.keep("smallest", Answer("s", b"0", "application/json", ()), recorder(feed, name="b"))
     assert answers.recall("empty", None) is None and answers.recall("largest", None) is not None
-    assert answers.used == 1024 + ANSWER_OVERHEAD_BYTES + INDEX_BYTES
-    assert len(answers.dependents) == 1
+    assert answers.recall("smallest", None) is not None
+    assert answers.used == 1024 + 1 + 2 * (ANSWER_OVERHEAD_BYTES + INDEX_BYTES)
+    assert len(answers.dependents) == 2
 
 
 def test_closing_a_stream_gives_its_caller_the_slot_back_and_it_hears_nothing_more() -> None:
@@ -245,3 +254,171 @@ def test_a_stream_is_woken_by_an_object_that_comes_to_refer_to_what_it_reads() -
     user = vm_using("disk")
     feed.publish(Change("VirtualMachine", None, user))
     assert stream.changed.is_set()
+
+
+def vm_on(name: str, network: str, namespace: str = "ns") -> dict[str, Any]:
+    """A VM on a multus network, named as KubeVirt reads `networkName`: `name`, or `namespace/name`."""
+    networks = [{"name": "default", "pod": {}}, {"name": "net", "multus": {"networkName": network}}]
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{namespace}-{name}"},
+            "spec": {"template": {"spec": {"networks": networks}}}}  # fmt: skip
+
+
+def test_a_recorder_searches_for_referrers_in_the_namespace_it_is_asked_about() -> None:
+    store = SnapshotStore.from_objects(CATALOG, [vm_on("here", "ns/net"), vm_on("there", "ns/net", "other")], "unit")
+    network = ObjectRef("NetworkAttachmentDefinition", "ns", "net")
+    reads = ReadRecorder(store, ChangeFeed())
+    found = reads.referrers_many("VirtualMachine", "other", [network])
+    assert [meta(o)["name"] for o in found[network]] == ["there"]
+    assert reads.referrer_queries == [(network, "VirtualMachine")]
+
+
+def test_a_recorder_that_takes_in_another_keeps_its_own_searches_too() -> None:
+    feed = ChangeFeed()
+    mine = recorder(feed)
+    own = (ObjectRef("PersistentVolumeClaim", "ns", "mine"), "VirtualMachine")
+    mine.referrers(*own)
+    piece = recorder(feed, name="b")
+    theirs = (ObjectRef("PersistentVolumeClaim", "ns", "theirs"), "VirtualMachine")
+    piece.referrers(*theirs)
+    mine.absorb(piece)
+    assert mine.referrer_queries == [own, theirs]
+    assert piece.referrer_queries == [theirs]  # the piece's own record is left as it was
+
+
+def test_what_was_read_under_another_edition_of_the_catalogue_is_not_unchanged() -> None:
+    reads = recorder(ChangeFeed())
+    assert reads.unchanged()
+    declared = Catalog()
+    declared.freeze()
+    Catalog().adopt(declared)  # declarations applied: a catalogue in use took other entries
+    assert not reads.unchanged()
+
+
+def roots(store: SnapshotStore) -> list[Entity]:
+    return [Entity.root(CATALOG.kind("VirtualMachine"), o) for o in store.select(Query("VirtualMachine", "ns"))]
+
+
+def test_a_batch_records_each_roots_share_apart_and_only_the_batch_reads() -> None:
+    store = SnapshotStore.from_objects(CATALOG, [vm_on("a", "net"), vm_on("b", "net")], "unit")
+    a, b = roots(store)
+    batch = BatchRecorder(store, ChangeFeed(), [a, b])
+    share_a, share_b = batch.attributed(a), batch.attributed(b)
+    assert isinstance(share_a, ReadRecorder) and isinstance(share_b, ReadRecorder) and share_a is not share_b
+    network = ObjectRef("NetworkAttachmentDefinition", "ns", "net")
+    part = part_entity(a, "networks", CATALOG.kind("Network"), a.obj["spec"]["template"]["spec"]["networks"][1])
+    reached = Entity(CATALOG.kind("NetworkAttachmentDefinition"), {"metadata": {"name": "net", "namespace": "ns"}},
+                     "ns", "/namespaces/ns/networkattachmentdefinitions/net", part, "nad")  # fmt: skip
+    assert batch.attributed(reached) is share_a  # reached from a, through its network: a's share
+    assert batch.attributed(Entity.root(CATALOG.kind("VirtualMachine"), vm_on("c", "net"))) is None
+    assert [meta(o)["name"] for o in batch.select(Query("VirtualMachine", "ns"))] == ["a", "b"]
+    assert share_a.get(network) is None and share_a.select(Query("Pod", "ns")) == []  # the batch read them
+    assert batch.reads == 1 and share_a.reads == share_b.reads == 0
+    assert share_a.objects == {a.ref(), network} and share_b.objects == {b.ref()}  # each depends on its root
+    assert [q.kind for q in share_a.queries] == ["Pod"] and share_b.queries == []
+
+
+def test_a_batch_counts_each_kind_as_of_its_first_reading_by_the_batch_or_a_part() -> None:
+    feed = ChangeFeed()
+    objects = [vm_on("a", "net"), vm_on("b", "net")]
+    store = SnapshotStore.from_objects(CATALOG, objects, "unit")
+    for o in objects:  # what the store held so far, published: every count above 0
+        feed.publish(Change("VirtualMachine", None, o))
+    feed.publish(Change("Pod", None, obj("p", "1")))
+    a, b = roots(store)
+    batch = BatchRecorder(store, feed, [a, b])
+    share_a = batch.attributed(a)
+    assert isinstance(share_a, ReadRecorder)
+    share_a.select(Query("Pod", "ns"))  # the part asks before the batch reads pods
+    calm = ReadRecorder(store, feed)
+    calm.absorb(batch, counted=True)
+    assert calm.unchanged()
+    feed.publish(Change("Pod", obj("p", "1"), obj("p", "2")))
+    batch.select(Query("Pod", "ns"))  # read after the change: its count stays as of the first reading
+    request = ReadRecorder(store, feed)
+    request.absorb(batch, counted=True)
+    assert not request.unchanged()
+    assert set(share_a.counts) == {"VirtualMachine", "Pod"}  # a request that recalls a's piece read these
+
+
+def test_answers_are_recalled_for_a_caller_only_while_each_decision_they_stood_on_holds() -> None:
+    feed = ChangeFeed()
+    answers = Answers(16 * 1024, CATALOG, feed)
+    rbac = Rbac(rules=[Rule(frozenset({"alice"}), namespaces=frozenset({"ns"}))])
+
+    def alice() -> CallerPolicy:  # a fresh authorizer: every decision reviewed now
+        return CallerPolicy(User("alice"), Authorizer(RbacReviewer(rbac)))
+
+    building = alice()
+    assert building.may_get(CATALOG.kind("ConfigMap"), "ns", "a")
+    answer = Answer("etag", b"{}", "application/json", ("ConfigMap",), tuple(building.decisions.items()))
+    answers.keep("k", answer, recorder(feed))
+    assert answers.recall("k", alice()) is answer
+    rbac.rules = [Rule(frozenset({"alice"}), resources=frozenset({"pods"}), namespaces=frozenset({"ns"}))]
+    assert answers.recall("k", alice()) is None  # she may no longer get the ConfigMap it showed
+
+
+def test_an_answer_is_kept_through_a_change_that_refers_to_another_target_than_its_reverse_link() -> None:
+    feed = ChangeFeed()
+    answers = Answers(16 * 1024, CATALOG, feed)
+    reads = recorder(feed)
+    reads.referrers(ObjectRef("PersistentVolumeClaim", "ns", "disk"), "VirtualMachine")
+    answers.keep("disk's vms", Answer("e", b"{}", "application/json", ()), reads)
+    feed.publish(Change("VirtualMachine", None, vm_using("other")))
+    assert answers.recall("disk's vms", None) is not None
+    feed.publish(Change("VirtualMachine", None, vm_using("disk")))
+    assert answers.recall("disk's vms", None) is None
+
+
+def test_forgetting_all_drops_every_value_and_what_it_was_filed_under() -> None:
+    feed = ChangeFeed()
+    memory: Remembered[str, bytes] = Remembered(10_000, len, CATALOG, feed)
+    for name in "ab":
+        memory.keep(name, b"x", recorder(feed, name=name))
+    memory.forget_all()  # declarations applied
+    assert memory.get("a") is None and memory.get("b") is None and len(memory) == 0 and memory.used == 0
+    assert memory.dependents.leftovers() == 0
+    memory.keep("a", b"x", recorder(feed, name="a"))
+    assert memory.get("a") == b"x"
+
+
+def test_values_built_together_are_each_kept_and_charged_unless_built_under_another_edition_or_too_large() -> None:
+    feed = ChangeFeed()
+    memory: Remembered[str, bytes] = Remembered(2_000, len, CATALOG, feed)
+    stale = recorder(feed, name="stale")
+    declared = Catalog()
+    declared.freeze()
+    Catalog().adopt(declared)  # declarations applied after `stale` was read
+    fresh = recorder(feed, name="fresh")
+    fresh.select(Query("Pod", "ns"))
+    with memory.collecting() as changed:
+        memory.keep_all(
+            [("stale", b"x", stale), ("fresh", b"y" * 10, fresh), ("big", b"z" * 5_000, recorder(feed, name="big"))],
+            changed,
+        )
+    assert memory.get("stale") is None and memory.get("fresh") == b"y" * 10 and memory.get("big") is None
+    assert memory.used == 10 + 2 * INDEX_BYTES and len(memory.dependents) == 1
+
+
+def test_waking_all_streams_wakes_every_open_one() -> None:
+    streams = Subscriptions(10, 2, CATALOG, ChangeFeed(), None)
+    opened = [streams.open("alice"), streams.open("bob")]
+    streams.wake_all()  # declarations applied: each builds its document again
+    assert all(s.changed.is_set() for s in opened)
+
+
+def test_the_collector_is_off_while_any_block_pauses_it_and_on_again_after_the_last() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # nested: the outer block still holds it off when this one ends
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before the first block: left off
+    finally:
+        gc.enable()

@@ -220,6 +220,8 @@ def test_dot_declares_a_shared_output_once_and_dashes_only_missing_ones() -> Non
         ("a=b,", "invalid label selector 'a=b,': trailing ','"),
         ("!in", "invalid label key 'in' in selector '!in'"),
         ("in=b", "invalid label key 'in' in selector 'in=b'"),
+        ("notin=b", "invalid label key 'notin' in selector 'notin=b'"),
+        ("app=web;tier=db", "invalid label selector 'app=web;tier=db' at position 7"),
         (f"a={'v' * 64}", f"invalid label value '{'v' * 64}' in selector 'a={'v' * 64}'"),
         (f"a in ({'v' * 64})", f"invalid label value '{'v' * 64}' in selector 'a in ({'v' * 64})'"),
     ],

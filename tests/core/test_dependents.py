@@ -250,3 +250,43 @@ def test_a_change_that_concerns_many_holders_gives_way_every_so_many_matchers() 
     paused.clear()
     assert dependents.affected(Change("Service", service, service)) == set()  # two objects: twice the matchers
     assert len(paused) == 2 * 1024 // MATCHERS_BEFORE_GIVING_WAY
+
+
+def test_holders_of_the_same_join_key_and_reverse_link_are_found_after_one_of_them_is_forgotten() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    for holder in ("page", "stream"):  # two answers from the same reads: a page and a live stream of it
+        reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+        reads.select(Query("Pod", "bench", joined=(OWNER, frozenset({"vmi-1"}))))
+        reads.referrers(ObjectRef("PersistentVolumeClaim", "bench", "disk-1"), "VirtualMachine")
+        dependents.depend(holder, reads)
+    dependents.forget("page")
+    assert dependents.affected(Change("Pod", None, pod_of(1))) == {"stream"}
+    assert dependents.affected(Change("VirtualMachine", None, vm_using("disk-1"))) == {"stream"}
+    assert dependents.leftovers() > 0
+    dependents.forget("stream")
+    assert dependents.leftovers() == 0
+
+
+def test_a_batch_search_concerns_the_holder_through_each_of_its_members() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    reads = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+    members = tuple(Query("Pod", "bench", joined=(OWNER, frozenset({f"vmi-{i}"}))) for i in (1, 2))
+    reads.select(Query("Pod", "bench", members=members))  # one read for the launcher pods of two VMIs
+    dependents.depend("graph", reads)
+    assert dependents.affected(Change("Pod", None, pod_of(1))) == {"graph"}
+    assert dependents.affected(Change("Pod", None, pod_of(2))) == {"graph"}
+    assert dependents.affected(Change("Pod", None, pod_of(3))) == set()
+
+
+def test_a_holder_found_by_the_object_it_read_leaves_the_others_searches_to_be_asked() -> None:
+    dependents: Dependents[str] = Dependents(CATALOG)
+    services = Query("Service", "bench")
+    first = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+    first.get(ObjectRef("Service", "bench", "front"))  # read by name, and searched
+    first.select(services)
+    dependents.depend("first", first)
+    second = ReadRecorder(SnapshotStore.from_objects(CATALOG, [], "unit"))
+    second.select(services)
+    dependents.depend("second", second)
+    front = {"metadata": {"name": "front", "namespace": "bench"}}
+    assert dependents.affected(Change("Service", front, None)) == {"first", "second"}

@@ -334,7 +334,8 @@ def test_follow_counts_what_it_resolved_and_says_which_limit_refused() -> None:
     root = Resolved(Entity.root(CATALOG.kind("VirtualMachine"), objects[0]))
     assert engine().follow(store, [root], parse_follow("")) == 0
     assert engine().follow(store, [root], parse_follow("volumes.pvc")) == 4  # two volumes, one PVC, one missing
-    with pytest.raises(TooLarge, match=r"^follow would embed more than 3 objects; .* --max-embedded$"):
+    advice = "follow fewer links, page the collection with limit, or raise the gateway's --max-embedded"
+    with pytest.raises(TooLarge, match=rf"^follow would embed more than 3 objects; {advice}$"):
         engine(FollowLimits(max_embedded=3)).follow(store, [root], parse_follow("volumes.pvc"))
 
 
@@ -352,3 +353,27 @@ def test_a_hidden_to_one_query_target_is_missing_without_a_name_at_the_links_hre
     found = seen.followed["backendstorage"]
     assert isinstance(found, Resolved) and found.entity.name == "persistent-state-for-tpm-x"
     assert hidden == Missing("PersistentVolumeClaim", None, f"/namespaces/{NS}/vms/tpm/backendstorage", "Forbidden")
+
+
+@pytest.mark.parametrize("optimized", [True, False])
+def test_a_vmis_launcher_pod_is_looked_for_in_the_vmis_namespace_only(optimized: bool) -> None:
+    # the kubevirt.io/domain annotation (the older fallback) names a VMI, not its namespace
+    metadata = {"name": "twin", "namespace": NS, "uid": "uid-twin", "resourceVersion": "91"}
+    twin = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": metadata}
+    elsewhere = {"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": "virt-launcher-twin-x", "namespace": "other",
+                              "labels": {"kubevirt.io": "virt-launcher"},
+                              "annotations": {"kubevirt.io/domain": "twin"}}}  # fmt: skip
+    store = SnapshotStore.from_objects(CATALOG, [twin, elsewhere], "unit")
+    root = Resolved(Entity.root(CATALOG.kind("VirtualMachineInstance"), twin))
+    engine(optimized=optimized).follow(store, [root], parse_follow("pod"))
+    assert root.followed["pod"] == Missing("Pod", None, f"/namespaces/{NS}/vmis/twin/pod", "NotFound")
+
+
+@pytest.mark.parametrize("optimized", [True, False])
+def test_a_service_is_a_vms_only_when_its_whole_selector_matches_the_vms_labels(optimized: bool) -> None:
+    objects = [vm("web", [], rv="95", labels={"app": "web"}), service("front", {"app": "web"}),
+               service("database", {"app": "web", "tier": "db"})]  # fmt: skip
+    root = followed(objects, "services", optimized=optimized)
+    found = root.followed["services"]
+    assert isinstance(found, list) and [s.entity.name for s in found if isinstance(s, Resolved)] == ["front"]

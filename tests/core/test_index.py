@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.catalog import CATALOG, ObjectRef, Query
+from gateway.catalog import CATALOG, Join, ObjectRef, Query
 from gateway.catalog.selectors import LabelSelector, parse_selector
 from gateway.store.indexes import ObjectIndex
 
@@ -78,3 +78,48 @@ def test_labels_of_a_removed_object_no_longer_select_it() -> None:
     assert index.select(Query("Pod", "ns", LabelSelector.from_labels({"app": "web"}))) == []
     index.clear_kind("Pod")
     assert index.select(Query("Pod", None)) == [] and index.count("Pod") == 0
+
+
+def test_a_kind_the_catalogue_does_not_know_is_kept_and_names_nothing() -> None:
+    # a declared kind whose declaration went away: its objects are still held until its watch stops
+    index = ObjectIndex(CATALOG)
+    widget = {"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "ns"}}
+    index.put("Widget", widget)
+    assert index.get(ObjectRef("Widget", "ns", "w")) is widget
+    assert index.select(Query("Widget", None)) == [widget] == index.select(Query("Widget", "ns"))
+    index.remove("Widget", widget)
+    assert index.select(Query("Widget", None)) == [] and len(index) == 0
+
+
+def test_a_kind_never_listed_selects_nothing_and_its_first_list_adds_everything() -> None:
+    index = ObjectIndex(CATALOG)
+    assert index.select(Query("Pod", None)) == [] and index.clear_kind("Pod") == []
+    a, b = pod("a", "ns"), pod("b", "ns")
+    assert index.replace_kind("Pod", [a, b]) == [(None, a), (None, b)]
+    assert names(index.select(Query("Pod", None))) == [("ns", "a"), ("ns", "b")]
+
+
+def vm_on(name: str, network: str, namespace: str) -> dict[str, Any]:
+    """A VM on a multus network, named as KubeVirt reads `networkName`: `namespace/name`."""
+    networks = [{"name": "default", "pod": {}}, {"name": "net", "multus": {"networkName": network}}]
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{namespace}-{name}"},
+            "spec": {"template": {"spec": {"networks": networks}}}}  # fmt: skip
+
+
+def test_referrers_of_many_targets_are_those_in_the_namespace_asked() -> None:
+    index = ObjectIndex(CATALOG)
+    for namespace in ("one", "two"):  # each names the network of namespace `infra`
+        index.put("VirtualMachine", vm_on("vm", "infra/br0", namespace))
+    network = ObjectRef("NetworkAttachmentDefinition", "infra", "br0")
+    assert names(index.referrers_many("VirtualMachine", "one", [network])[network]) == [("one", "vm")]
+    assert names(index.referrers_many("VirtualMachine", None, [network])[network]) == [("one", "vm"), ("two", "vm")]
+
+
+def test_a_join_hint_the_index_does_not_keep_only_narrows_nothing() -> None:
+    index = ObjectIndex(CATALOG)
+    index.put("Pod", pod("a", "ns", {"app": "web"}))
+    index.put("Pod", pod("b", "ns", {"app": "db"}))
+    unknown = Join(parent=lambda e: [], candidate=lambda o: [])  # of another catalogue's link
+    query = Query("Pod", "ns", LabelSelector.from_labels({"app": "web"}), joined=(unknown, frozenset({"anything"})))
+    assert names(index.select(query)) == [("ns", "a")]

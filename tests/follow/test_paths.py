@@ -74,7 +74,7 @@ def test_no_follow_is_an_empty_tree(text: str | None) -> None:
         ("pvc.", "follow path 'pvc.' has an empty rel"),
         ("a,,b", "has an empty path"),
         ("a,", "has an empty path"),
-        ("Volumes", "'Volumes' is not a rel"),
+        ("Volumes", "'Volumes' is not a rel (lowercase letters, digits and '_', starting with a letter; or '*')"),
         ("volumes.PVC", "'PVC' is not a rel"),
         ("1abc", "'1abc' is not a rel"),
         ("vol-umes", "'vol-umes' is not a rel"),
@@ -95,5 +95,12 @@ def test_invalid_follow_is_rejected_with_a_message_naming_the_problem(text: str,
 
 def test_limits_are_configurable() -> None:
     assert parse_follow("a.b.c.d.e.f.g", FollowLimits(max_depth=7)).depth == 7
+    assert [rel for rel, _ in parse_follow("a,b,c", FollowLimits(max_paths=3)).items()] == [
+        "a",
+        "b",
+        "c",
+    ]  # at the limit
+    with pytest.raises(FollowError, match="4 paths, more than the limit of 3"):
+        parse_follow("a,b,c,d", FollowLimits(max_paths=3))
     with pytest.raises(FollowError, match="limit of 2"):
         parse_follow("a.b.c", FollowLimits(max_depth=2))

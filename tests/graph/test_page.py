@@ -11,7 +11,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Response, sync_playwright
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
@@ -29,6 +29,7 @@ from tests.support.synthetic import synthetic_cluster
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 BUNDLE = Path(__file__).resolve().parents[2] / "gateway" / "ui" / "graph.js"
+FEDORA = "/namespaces/demo/vms/fedora"
 WAIT_MS = 60_000  # a bound for a loaded machine, not a timing assertion
 CATEGORY = {
     "kubevirt.io/VirtualMachine": "vm",
@@ -224,6 +225,37 @@ def test_the_page_works_under_a_path_prefix(page: Page) -> None:
         assert requested and all("/prefix/gw/" in url for url in requested), requested
     finally:
         server.shutdown()
+
+
+def test_the_page_works_under_the_aggregated_api_path(page: Page, demo: Gateway) -> None:
+    """Under /apis/kubevirt-gateway.io/v1alpha1 the gateway's own hrefs carry the prefix (DESIGN section 13):
+    the page still marks what CDI collected, opens and follows objects there, and never doubles the prefix."""
+    prefix = "/apis/kubevirt-gateway.io/v1alpha1"
+    answered: list[tuple[str, int]] = []
+
+    def heard(response: Response) -> None:
+        if response.request.resource_type != "other":  # not the browser's own favicon request
+            answered.append((response.url, response.status))
+
+    page.on("response", heard)
+    page.goto(f"{demo.url}{prefix}/ui/graph?namespace=demo")
+    drawn(page, "demo")
+    collected = [n["id"] for n in page.evaluate(NODES) if "has-collected" in n["classes"]]
+    plain = {r["id"] for r in demo.json("/namespaces/demo/graph")["resources"]}
+    assert collected and set(collected) <= plain  # rhel9's DataVolume, as on the plain path
+    click_node(page, FEDORA)
+    page.wait_for_function("document.getElementById('details').dataset.state === 'object'")
+    assert json.loads(page.locator("#details pre.object").inner_text()) == demo.json(prefix + FEDORA)
+    page.locator("#details .links button[name=vmi]").click()
+    page.wait_for_function("document.querySelector('#details h2').textContent.endsWith('follow=vmi')")
+    page.wait_for_function("document.getElementById('details').dataset.state === 'object'")
+    assert json.loads(page.locator("#details pre.object").inner_text())["vmi"]["href"] == prefix + FEDORA.replace(
+        "/vms/", "/vmis/"
+    )
+    gateway = [(url, status) for url, status in answered if url.startswith(demo.url)]
+    assert gateway and all(url.startswith(demo.url + prefix + "/") for url, _ in gateway), gateway
+    assert not [url for url, _ in gateway if url.count(prefix) > 1]
+    assert all(status == 200 for _, status in gateway), gateway
 
 
 def test_event_stream_lines_end_at_cr_lf_and_crlf(page: Page, demo: Gateway) -> None:

@@ -4,10 +4,12 @@ would decide, written down (the engine asks a `Policy`; the cluster is not invol
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from gateway.catalog import Kind, Link, Named
 from gateway.follow.followers import Target
 from gateway.follow.policy import scope_of
+from tests.support.emulator.rbac import Rbac
 
 
 class ScopedPolicy:
@@ -45,3 +47,15 @@ class ScopedPolicy:
     def may_learn_why(self, target: Target) -> bool:
         assert target.probe is not None, "asked only about a missing target with evidence to read"
         return target.probe.kind not in self.kinds
+
+
+class RbacReviewer:
+    """The cluster's SubjectAccessReviews (an `access.reviews.Reviewer`), answered in process by the
+    emulator's RBAC rules: a `CallerPolicy` for unit tests, whose rules a test may change."""
+
+    def __init__(self, rbac: Rbac) -> None:
+        self.rbac = rbac
+
+    def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert path.endswith("/subjectaccessreviews"), path
+        return {**body, "status": self.rbac.review_access(body["spec"])}

@@ -6,9 +6,16 @@ const root = new URL("../", window.location.href);
 
 export class NeedsToken extends Error {}
 
+// The gateway's own path of an href. Under the aggregated API path the gateway writes its hrefs with that
+// prefix; behind any other prefix they come without it.
+export function path(href) {
+  const prefix = root.pathname.replace(/\/$/, "");
+  return prefix && href.startsWith(`${prefix}/`) ? href.slice(prefix.length) : href;
+}
+
 export function url(href) {
-  // the gateway's hrefs are paths from its root: resolve them below the page's prefix
-  return new URL(href.replace(/^\/+/, ""), root);
+  // a gateway path, resolved below the page's prefix
+  return new URL(path(href).replace(/^\/+/, ""), root);
 }
 
 export const token = {

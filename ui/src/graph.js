@@ -4,7 +4,7 @@
 import cytoscape from "cytoscape";
 import dagre from "cytoscape-dagre";
 
-import { NeedsToken, getJson, message, request, token } from "./api.js";
+import { NeedsToken, getJson, message, path, request, token } from "./api.js";
 import { STYLE, collectedDataVolumes, elements, kindOf, outputLine } from "./model.js";
 import { eventParser } from "./sse.js";
 
@@ -138,7 +138,8 @@ async function draw(graph, namespace) {
     // the VMs' dataVolumeTemplates tell which DataVolumes CDI garbage-collected
     const query = new URLSearchParams({ fields: "spec.dataVolumeTemplates" });
     if (selector) query.set("labelSelector", selector);
-    vms = (await getJson(`/namespaces/${encodeURIComponent(namespace)}/vms?${query}`)).items;
+    const { items } = await getJson(`/namespaces/${encodeURIComponent(namespace)}/vms?${query}`);
+    vms = items.map((vm) => ({ ...vm, href: path(vm.href) })); // the graph's ids are gateway paths
   }
   const next = elements(graph, collectedDataVolumes(graph, vms));
   const same =
