@@ -87,3 +87,24 @@ def test_a_bad_fields_value_is_a_400_naming_the_parameter(
 def test_fields_where_there_are_no_entities_is_a_400(demo: Gateway) -> None:
     response = demo.get("/namespaces/demo/graph", **{"fields[vms]": "spec"})
     assert response.status_code == 400
+
+
+def test_answers_with_fields_are_remembered_and_validated_apart_from_the_whole(demo: Gateway) -> None:
+    """The whole VM and the VM with fields are two answers: each its own ETag, each remembered as itself,
+    and a validator of one never a 304 for the other."""
+    path = "/namespaces/demo/vms/rhel9"
+    sparse = {"fields": "status.printableStatus"}
+    wholes = [demo.get(path) for _ in range(2)]
+    trims = [demo.get(path, **sparse) for _ in range(2)]
+    assert wholes[1].headers.get("X-Gateway-Cache") == trims[1].headers.get("X-Gateway-Cache") == "hit"
+    assert wholes[1].json() == wholes[0].json() and "spec" in wholes[1].json()
+    assert trims[1].json() == trims[0].json() and "spec" not in trims[1].json()
+    assert wholes[0].headers["ETag"] != trims[0].headers["ETag"]
+    crossed = demo.session.get(
+        demo.url + path, params=sparse, headers={"If-None-Match": wholes[0].headers["ETag"]}, timeout=30
+    )
+    assert crossed.status_code == 200 and crossed.json() == trims[0].json()
+    same = demo.session.get(
+        demo.url + path, params=sparse, headers={"If-None-Match": trims[0].headers["ETag"]}, timeout=30
+    )
+    assert same.status_code == 304
