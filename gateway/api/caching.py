@@ -52,14 +52,6 @@ def cacheable(request: Request) -> bool:
     return request.method == "GET" and not request.content_length and not request.headers.get("Transfer-Encoding")
 
 
-def _key() -> tuple[Any, ...]:
-    return answer_key(request, g.get("policy"))
-
-
-def _cacheable() -> bool:
-    return cacheable(request)
-
-
 def not_modified(etag: str) -> str | None:
     """The tag of If-None-Match that names this body, plain or compressed (`<etag>:<encoding>`, see
     compression.py), compared weakly as RFC 9110 says; None if none does."""
@@ -90,9 +82,9 @@ def init_caching(app: Flask, answers: Answers | None) -> None:
 
     @app.before_request
     def from_memory() -> Response | None:
-        if answers is None or not _cacheable():
+        if answers is None or not cacheable(request):
             return None
-        key = _key()
+        key = answer_key(request, g.get("policy"))
         answer = answers.recall(key, g.get("policy"))
         if answer is None:
             return None
@@ -124,11 +116,12 @@ def init_caching(app: Flask, answers: Answers | None) -> None:
         response.set_etag(etag)
         g.body_etag = etag
         reads = g.get("store_reads")
-        if answers is not None and reads is not None and _cacheable():
+        if answers is not None and reads is not None and cacheable(request):
             policy = g.get("policy")
             decisions = tuple(policy.decisions.items()) if policy is not None else ()
             mimetype = response.mimetype or "application/json"
-            answers.keep(_key(), Answer(etag, body, mimetype, tuple(reads.counts), decisions), reads)
+            answer = Answer(etag, body, mimetype, tuple(reads.counts), decisions)
+            answers.keep(answer_key(request, policy), answer, reads)
         matched = not_modified(etag)
         if matched is not None:
             return as_not_modified(response, matched)

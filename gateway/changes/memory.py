@@ -58,13 +58,8 @@ class Remembered(Generic[K, V]):
         """Keep `value`, built from `reads`, if nothing it read has changed since it read it: a
         change while it was built may have come before it is filed here, so nothing would drop it."""
         with self._lock:
-            if not reads.unchanged():
-                return
-            filed = self.dependents.depend(key, reads)
-            try:
-                self._values[key] = _Entry(value, self._size(value) + INDEX_BYTES * filed)
-            except ValueError:  # larger than the whole bound: not kept
-                self.dependents.forget(key)
+            if reads.unchanged():
+                self._file(key, value, reads)
 
     @contextmanager
     def collecting(self) -> Iterator[list[Change]]:
@@ -84,17 +79,21 @@ class Remembered(Generic[K, V]):
         where `keep`'s change counts would drop them all for one change to a kind they share. A
         change collected after they were filed finds them in the index by itself; asked twice, it
         drops the same values twice."""
+        now = edition()
         with self._lock:
             for key, value, reads in values:
-                if reads.edition != edition():
-                    continue  # built under a catalogue that has since taken other entries
-                filed = self.dependents.depend(key, reads)
-                try:
-                    self._values[key] = _Entry(value, self._size(value) + INDEX_BYTES * filed)
-                except ValueError:  # larger than the whole bound: not kept
-                    self.dependents.forget(key)
+                if reads.edition == now:  # else built under a catalogue that has since taken other entries
+                    self._file(key, value, reads)
         for change in list(changed):
             self._drop(change)
+
+    def _file(self, key: K, value: V, reads: ReadRecorder) -> None:
+        """Under the lock: `value` kept, filed in the index under what it read, and charged for both."""
+        filed = self.dependents.depend(key, reads)
+        try:
+            self._values[key] = _Entry(value, self._size(value) + INDEX_BYTES * filed)
+        except ValueError:  # larger than the whole bound: not kept
+            self.dependents.forget(key)
 
     def forget_all(self) -> None:
         """Declarations were applied: every value was built from other links."""

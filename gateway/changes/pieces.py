@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -38,6 +38,8 @@ piece (1,502 reads for a first graph of 10,000 VMs, against 140,002 one by one);
 gevent worker gives way (and answers its probes) every few hundredths of a second, and that a change
 published meanwhile concerns a short window. 500 was no faster at 10,000 VMs (docs/benchmarks.md 4b)."""
 
+
+T = TypeVar("T")
 
 FREEZE_AFTER = 2000
 """After building this many pieces at once (a first graph of a large namespace, or one after a
@@ -73,7 +75,7 @@ class PieceMemory:
 
     def holds(self, of: Entity, user: User | None = None) -> bool:
         """Whether the piece of `of` (built for `user`) is kept now."""
-        return self._kept.get((of.kind.name, of.namespace, of.name, user)) is not None
+        return self._kept.get(_key(of, user)) is not None
 
     def together(
         self,
@@ -84,17 +86,17 @@ class PieceMemory:
     ) -> list[Piece]:
         """The pieces of these workloads: those kept and still valid recalled, the others built in one
         batch and kept, each with its own reads (`appgraph.KeepsPiecesTogether`)."""
-        policy = access if isinstance(access, CallerPolicy) else None
-        if not isinstance(store, ReadRecorder) or (access is not None and policy is None):
-            return build(store, workloads)  # no recorder to say what they read, or decisions it cannot record
+        recorder, policy = _keeping(store, access)
+        if recorder is None:
+            return build(store, workloads)
         user = policy.user if policy is not None else None
         pieces: list[Piece | None] = []  # in the workloads' order: recalled now, built below
         lacking: list[int] = []
         confirmed: dict[int, bool] = {}  # pieces built together share their decisions: each asked once
         for i, of in enumerate(workloads):
-            kept = self._kept.get((of.kind.name, of.namespace, of.name, user))
+            kept = self._kept.get(_key(of, user))
             if kept is not None and (policy is None or _confirms(policy, kept.decisions, confirmed)):
-                store.absorb(kept.reads)
+                recorder.absorb(kept.reads)
                 pieces.append(kept.piece)
                 continue
             pieces.append(None)
@@ -102,7 +104,7 @@ class PieceMemory:
         with collector_paused():  # the whole build: between batches too, or each full collection walks
             for start in range(0, len(lacking), BATCH):  # all that the batches before kept
                 some = lacking[start : start + BATCH]
-                built = self._build([workloads[i] for i in some], store, policy, build)
+                built = self._build([workloads[i] for i in some], recorder, policy, build)
                 for i, piece in zip(some, built, strict=True):
                     pieces[i] = piece
                 give_way()
@@ -125,42 +127,54 @@ class PieceMemory:
             # a workload that changed after the request listed it, before changes were collected, is
             # described as listed, and not kept
             current = batch.unchanged_roots(roots)
-            decisions: dict[Check, bool] = {}
-            if policy is not None:
-                with policy.recording() as decisions:
-                    built = build(batch, roots)
-            else:
-                built = build(batch, roots)
+            built, decided = _recorded(policy, lambda: build(batch, roots))
             store.absorb(batch, counted=True)
-            decided = tuple(decisions.items())  # the batch's, shared: a piece stands on all of them
+            # the batch's decisions, shared: a piece stands on all of them
             self._kept.keep_all(
-                [((of.kind.name, of.namespace, of.name, user), _Kept(piece, reads, decided, _size(piece)), reads)
+                [(_key(of, user), _Kept(piece, reads, decided, _size(piece)), reads)
                  for of, piece, reads, now in zip(roots, built, batch.parts, current, strict=True) if now],
                 changed,
             )  # fmt: skip
         return built
 
     def __call__(self, of: Entity, store: Store, access: Policy | None, build: Callable[[Store], Piece]) -> Piece:
-        policy = access if isinstance(access, CallerPolicy) else None
-        if not isinstance(store, ReadRecorder) or (access is not None and policy is None):
-            return build(store)  # no recorder to say what it read, or decisions it cannot record: not kept
-        key = (of.kind.name, of.namespace, of.name, policy.user if policy is not None else None)
+        recorder, policy = _keeping(store, access)
+        if recorder is None:
+            return build(store)
+        key = _key(of, policy.user if policy is not None else None)
         kept = self._kept.get(key)
         if kept is not None and (policy is None or policy.confirms(kept.decisions)):
-            store.absorb(kept.reads)
+            recorder.absorb(kept.reads)
             return kept.piece
         reads = ReadRecorder(self._store, self._feed)
         reads.get(of.ref())  # the piece describes its object: a change to it drops the piece
-        decisions: dict[Check, bool] = {}
-        if policy is not None:
-            with policy.recording() as decisions:
-                piece = build(reads)
-        else:
-            piece = build(reads)
-        store.absorb(reads, counted=True)
-        self._kept.keep(key, _Kept(piece, reads, tuple(decisions.items()), _size(piece)), reads)
+        piece, decided = _recorded(policy, lambda: build(reads))
+        recorder.absorb(reads, counted=True)
+        self._kept.keep(key, _Kept(piece, reads, decided, _size(piece)), reads)
         give_way()
         return piece
+
+
+def _keeping(store: Store, access: Policy | None) -> tuple[ReadRecorder | None, CallerPolicy | None]:
+    """The request's recorder if pieces built for it can be kept (None: no recorder to say what they
+    read, or a policy whose decisions cannot be recorded), and the caller's policy."""
+    policy = access if isinstance(access, CallerPolicy) else None
+    if not isinstance(store, ReadRecorder) or (access is not None and policy is None):
+        return None, policy
+    return store, policy
+
+
+def _key(of: Entity, user: User | None) -> tuple[Any, ...]:
+    return (of.kind.name, of.namespace, of.name, user)
+
+
+def _recorded(policy: CallerPolicy | None, build: Callable[[], T]) -> tuple[T, tuple[tuple[Check, bool], ...]]:
+    """What `build` returns, and the caller's access decisions it was built on."""
+    if policy is None:
+        return build(), ()
+    with policy.recording() as decisions:
+        built = build()
+    return built, tuple(decisions.items())
 
 
 def _size(piece: Piece) -> int:

@@ -10,7 +10,6 @@ from gateway.catalog import (
     Catalog,
     Computed,
     Entity,
-    Join,
     Kind,
     Link,
     MissingProbe,
@@ -56,9 +55,7 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
                 targets.append(Target(kind, None, ref, probe=probe))
         return targets
     if isinstance(resolver, Selected):
-        query = resolver.query(parent)
-        if query is not None and resolver.join is not None:
-            query = with_join_keys(query, resolver.join, parent)
+        query = query_for(resolver, parent)
         found = store.select(query) if query is not None else []
         return selected_targets(catalog, link, resolver, parent, found)
     if isinstance(resolver, Parts):
@@ -72,12 +69,16 @@ def follow_one(store: Store, catalog: Catalog, link: Link, parent: Entity) -> li
     raise TypeError(f"unknown resolver {resolver!r}")
 
 
-def with_join_keys(query: Query, join: Join, parent: Entity) -> Query:
-    """The query with the parent's join keys: made directly, as `dataclasses.replace` costs a few
-    microseconds a parent (a graph of 10,000 VMs makes 50,000 of them)."""
-    keys = frozenset(join.parent(parent))
-    return Query(query.kind, query.namespace, selector=query.selector, where=query.where, joined=(join, keys),
-                 members=query.members)  # fmt: skip
+def query_for(resolver: Selected, parent: Entity) -> Query | None:
+    """The search `resolver` makes for `parent`, with the parent's join keys (None: it searches nothing)."""
+    query = resolver.query(parent)
+    join = resolver.join
+    if query is None or join is None:
+        return query
+    # made directly, as `dataclasses.replace` costs a few microseconds a parent (a graph of 10,000 VMs
+    # makes 50,000 of them)
+    return Query(query.kind, query.namespace, selector=query.selector, where=query.where,
+                 joined=(join, frozenset(join.parent(parent))), members=query.members)  # fmt: skip
 
 
 def ask(store: Store, link: Link, parent: Entity) -> None:
@@ -89,10 +90,8 @@ def ask(store: Store, link: Link, parent: Entity) -> None:
         for ref in named_refs(parent, link):
             store.get(ref)
     elif isinstance(resolver, Selected):
-        query = resolver.query(parent)
+        query = query_for(resolver, parent)
         if query is not None:
-            if resolver.join is not None:
-                query = with_join_keys(query, resolver.join, parent)
             store.select(query)
     elif isinstance(resolver, Referrers):
         store.referrers(parent.ref(), resolver.source)

@@ -12,7 +12,7 @@ from collections.abc import Hashable
 
 from gateway.catalog import Catalog, Entity, Link, Named, Object, ObjectRef, Query, Referrers, Selected, named_refs
 from gateway.catalog.selectors import LabelSelector
-from gateway.follow.followers import Target, get_all, selected_targets, with_join_keys
+from gateway.follow.followers import Target, get_all, query_for, selected_targets
 from gateway.follow.registry import HandlerRegistry
 from gateway.store import Store
 
@@ -39,12 +39,10 @@ def batch_named(store: Store, catalog: Catalog, link: Link, parents: list[Entity
 def batch_selected(store: Store, catalog: Catalog, link: Link, parents: list[Entity]) -> list[list[Target]]:
     resolver = link.resolver
     assert isinstance(resolver, Selected)
-    queries = [resolver.query(p) for p in parents]
+    queries = [query_for(resolver, p) for p in parents]  # each with its parent's join keys (what may match it)
     hint = None
-    if resolver.join is not None:  # each parent's join keys (what may match it), and all of them for the read
-        join = resolver.join
-        queries = [with_join_keys(q, join, p) if q is not None else None for p, q in zip(parents, queries, strict=True)]
-        hint = (join, frozenset(k for q in queries if q is not None and q.joined for k in q.joined[1]))
+    if resolver.join is not None:  # all parents' join keys, for the read
+        hint = (resolver.join, frozenset(k for q in queries if q is not None and q.joined for k in q.joined[1]))
     groups: dict[tuple[str, str | None], list[Query]] = defaultdict(list)
     for q in queries:
         if q is not None:

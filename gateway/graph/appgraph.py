@@ -29,6 +29,12 @@ from gateway.store import Store
 SHARED_KINDS = ("PersistentVolumeClaim", "NetworkAttachmentDefinition")
 Resource = dict[str, Any]
 
+
+def _dependency(id_: str, type_: str, name: str, state: str = "Succeeded") -> Resource:
+    """A resource that is no workload of the scope: a Service, a shared dependency, what a user's link connects."""
+    return {"id": id_, "type": type_, "name": name, "resources": [], "connections": [], "provisioningState": state}
+
+
 _VM_STATES = {
     "Running": "Succeeded",
     "Stopped": "Succeeded",
@@ -225,27 +231,20 @@ class ApplicationGraphBuilder:
 
         for w, piece in zip(workloads, pieces, strict=True):
             for service_id, name in piece.services:
-                resources.setdefault(service_id, {
-                    "id": service_id, "type": resource_type("Service", ""), "name": name,
-                    "resources": [], "connections": [], "provisioningState": "Succeeded",
-                })  # fmt: skip
+                if service_id not in resources:
+                    resources[service_id] = _dependency(service_id, resource_type("Service", ""), name)
                 connect(w.href, service_id, "Inbound")
         for w, piece in zip(workloads, pieces, strict=True):
             for other_id, kind_type, name, direction in piece.declared:
-                resources.setdefault(other_id, {
-                    "id": other_id, "type": kind_type, "name": name,
-                    "resources": [], "connections": [], "provisioningState": "Succeeded",
-                })  # fmt: skip
+                if other_id not in resources:
+                    resources[other_id] = _dependency(other_id, kind_type, name)
                 connect(w.href, other_id, direction)
         for dep_id, used_by in users.items():
             if len(used_by) < 2:
                 continue
             kind, name, state = dependencies[dep_id]
-            # a user's link may have made it a resource already: the connections it made stay
-            resources.setdefault(dep_id, {
-                "id": dep_id, "type": resource_type(kind, self.catalog.kind(kind).group), "name": name,
-                "resources": [], "connections": [], "provisioningState": state,
-            })  # fmt: skip
+            if dep_id not in resources:  # else a user's link made it a resource already, with its connections
+                resources[dep_id] = _dependency(dep_id, resource_type(kind, self.catalog.kind(kind).group), name, state)
             for v in used_by:
                 connect(v, dep_id, "Outbound")
         return {"resources": sorted(resources.values(), key=lambda r: (r["type"], r["id"]))}
